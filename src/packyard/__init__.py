@@ -1,0 +1,1 @@
+"""packyard: a private Python package index."""

@@ -1,0 +1,94 @@
+"""Entities of a package index. Plain data: repositories load and store them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from packyard.domain.names import NormalizedName
+
+
+class IndexKind(StrEnum):
+    HOSTED = "hosted"
+    MIRROR = "mirror"
+    VIRTUAL = "virtual"
+
+
+class PackageType(StrEnum):
+    SDIST = "sdist"
+    WHEEL = "bdist_wheel"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    kind: IndexKind
+    serial: int = 0
+    # Kind-specific settings (upstream URL, members, policies) as plain JSON data, so a
+    # new option needs no migration.
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Project:
+    index: str
+    name: NormalizedName
+    display_name: str
+    created: datetime
+    last_serial: int = 0
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    blake2b_256: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One distribution file as stored and listed. Immutable apart from yank state."""
+
+    index: str
+    project: NormalizedName
+    version: str
+    filename: str
+    packagetype: PackageType
+    python_version: str
+    size: int
+    digests: Digests
+    upload_time: datetime
+    uploader: str
+    requires_python: str | None = None
+    # sha256 of the core metadata sidecar (PEP 658); None when no sidecar is served.
+    metadata_sha256: str | None = None
+    yanked: bool = False
+    yanked_reason: str = ""
+    # Selected core metadata fields (summary, author, classifiers, ...) for the JSON API.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password_hash: str
+    is_admin: bool = False
+    disabled: bool = False
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A fact that happened; the event log's id is the global change serial."""
+
+    action: str
+    actor: str
+    index: str | None = None
+    project: str | None = None
+    version: str | None = None
+    filename: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    time: datetime | None = None
+    serial: int | None = None

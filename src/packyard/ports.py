@@ -1,0 +1,143 @@
+"""The ports services depend on. Adapters implement them; bootstrap picks which."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self
+
+from packyard.domain.models import DistFile, Event, Index, Project, User
+from packyard.domain.names import NormalizedName
+
+
+class FileStore(Protocol):
+    """Content-addressed blob storage; keys are lower-case sha256 hex digests."""
+
+    def put_path(self, key: str, source: Path) -> None:
+        """Store the file at `source` under `key` atomically; `source` may be moved away.
+
+        Storing a key that exists already is a no-op (content addressing)."""
+
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int:
+        """Raise FileNotFoundError when the key is absent."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open for reading; raise FileNotFoundError when the key is absent."""
+
+    def local_path(self, key: str) -> Path | None:
+        """A path on this machine's disk for zero-copy sending, or None."""
+
+    def delete(self, key: str) -> None: ...
+
+    def keys(self) -> Iterator[str]: ...
+
+    def staging_dir(self) -> Path:
+        """Where uploads are spooled before put_path (same filesystem: put is a rename)."""
+
+
+class IndexRepository(Protocol):
+    def get(self, name: str) -> Index | None: ...
+
+    def list(self) -> Sequence[Index]: ...
+
+    def add(self, index: Index) -> None:
+        """Raise Conflict if the name is taken."""
+
+    def update_config(self, name: str, config: dict[str, object]) -> None: ...
+
+    def bump_serial(self, name: str, serial: int) -> None:
+        """Set the index's change serial (the event id of the latest change)."""
+
+    def get_default(self) -> str | None: ...
+
+    def set_default(self, name: str) -> None: ...
+
+
+class ProjectRepository(Protocol):
+    def get(self, index: str, name: NormalizedName) -> Project | None: ...
+
+    def ensure(self, index: str, name: NormalizedName, display_name: str) -> Project:
+        """Return the project, creating it if absent; safe under concurrent callers."""
+
+    def list(self, index: str) -> Sequence[Project]: ...
+
+    def touch(self, index: str, name: NormalizedName, serial: int) -> None:
+        """Record the serial of the project's latest change."""
+
+
+class FileRepository(Protocol):
+    def get(self, index: str, filename: str) -> DistFile | None: ...
+
+    def for_project(self, index: str, project: NormalizedName) -> Sequence[DistFile]:
+        """Every file of the project, oldest upload first."""
+
+    def add(self, file: DistFile) -> None:
+        """Raise FileExists if the filename is taken in the index (also under a race)."""
+
+    def set_yanked(self, index: str, filename: str, *, yanked: bool, reason: str) -> None: ...
+
+    def find_by_sha256(self, sha256: str) -> DistFile | None: ...
+
+
+class UserRepository(Protocol):
+    def get(self, name: str) -> User | None: ...
+
+    def add(self, user: User) -> None:
+        """Raise Conflict if the name is taken."""
+
+    def update(self, user: User) -> None: ...
+
+    def list(self) -> Sequence[User]: ...
+
+
+class EventLog(Protocol):
+    def append(self, event: Event) -> int:
+        """Record the event in the current transaction and return its serial."""
+
+    def since(self, serial: int, limit: int = 1000) -> Sequence[Event]: ...
+
+    def last_serial(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without commit() rolls everything back."""
+
+    indexes: IndexRepository
+    projects: ProjectRepository
+    files: FileRepository
+    users: UserRepository
+    events: EventLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
+        """A new unit of work; a read-only one never takes the write lock."""
+
+
+class SerialReader(Protocol):
+    """The hot path's one read: an index's change serial, without a full unit of work."""
+
+    def index_serial(self, index: str) -> int | None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
