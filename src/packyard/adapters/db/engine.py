@@ -1,0 +1,95 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL (at scale)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+# Connection execution option read by the "begin" listener: the SQLite BEGIN flavour.
+SQLITE_BEGIN_OPTION = "packyard_sqlite_begin"
+
+
+def sqlite_url_for(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'packyard.db'}"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse `url`, pinning PostgreSQL to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+            raise ValueError(
+                f"unsupported PostgreSQL driver {parsed.drivername!r}: packyard uses psycopg 3 "
+                "(write postgresql:// or postgresql+psycopg://)"
+            )
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return parsed
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string()!r}: "
+        "use sqlite:///path/to/packyard.db or postgresql://user@host/db"
+    )
+
+
+def create_engine_for(url: str) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        # Recycle before typical proxy/firewall idle cut-offs drop the connection.
+        pool_recycle=1800,
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (which would BEGIN only
+    # before DML and never for SELECT); _on_sqlite_begin emits BEGIN instead.
+    dbapi_connection.isolation_level = None
+    configure_sqlite_connection(dbapi_connection)
+
+
+def configure_sqlite_connection(dbapi_connection: sqlite3.Connection) -> None:
+    """Per-connection settings every packyard SQLite connection needs."""
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers proceed while one writer commits; it is persistent, so this
+        # is a cheap no-op after the first connection.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode; only a power loss
+        # may lose the last transactions, never corrupt the database.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # A deferred BEGIN that later writes must upgrade its lock, and SQLite fails such
+    # an upgrade at once (SQLITE_BUSY, no busy handler) when another writer is active.
+    # Write units of work therefore start with BEGIN IMMEDIATE and queue on busy_timeout.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -1,0 +1,159 @@
+"""The schema, as SQLAlchemy Core tables portable between SQLite and PostgreSQL.
+
+Migrations (migrations/versions) create exactly this; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid), which is 64-bit anyway.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both engines.
+
+    PostgreSQL stores timestamptz. SQLite has no datetime type: SQLAlchemy stores ISO text
+    with microseconds, which sorts correctly only if every value is in one zone, so values
+    are converted to UTC and stored naive, and come back with tzinfo=UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Convert an aware datetime to UTC; refuse a naive one (its zone would be a guess)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given; use a timezone-aware one")
+    return value.astimezone(UTC)
+
+
+indexes = Table(
+    "indexes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    # The change serial: the event id of the index's latest change (cache key of pages).
+    Column("serial", BigInteger, nullable=False, server_default=text("0")),
+    Column("config", JSON, nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("last_serial", BigInteger, nullable=False, server_default=text("0")),
+    UniqueConstraint("index_id", "name"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("project_id", BigInteger, ForeignKey("projects.id"), nullable=False),
+    Column("version", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("packagetype", String(32), nullable=False),
+    Column("python_version", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("blake2b_256", String(64), nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("requires_python", Text, nullable=True),
+    Column("upload_time", UTCDateTime, nullable=False),
+    Column("uploader", Text, nullable=False),
+    Column("metadata_sha256", String(64), nullable=True),
+    Column("yanked", Boolean, nullable=False, server_default=false()),
+    Column("yanked_reason", Text, nullable=False, server_default=text("''")),
+    Column("metadata", JSON, nullable=False),
+    UniqueConstraint("index_id", "filename"),
+    # Leads with project_id and matches for_project's ORDER BY, so listing a project is
+    # one index range scan with no sort.
+    Index("ix_files_project_id", "project_id", "upload_time", "id"),
+    Index("ix_files_sha256", "sha256"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # The id is the global change serial.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("time", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("index_name", String(64), nullable=True),
+    Column("project", Text, nullable=True),
+    Column("version", Text, nullable=True),
+    Column("filename", Text, nullable=True),
+    Column("data", JSON, nullable=False),
+)
