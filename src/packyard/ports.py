@@ -108,11 +108,20 @@ class EventLog(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
-    indexes: IndexRepository
-    projects: ProjectRepository
-    files: FileRepository
-    users: UserRepository
-    events: EventLog
+    @property
+    def indexes(self) -> IndexRepository: ...
+
+    @property
+    def projects(self) -> ProjectRepository: ...
+
+    @property
+    def files(self) -> FileRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     def __enter__(self) -> Self: ...
 
@@ -137,6 +146,9 @@ class SerialReader(Protocol):
     """The hot path's one read: an index's change serial, without a full unit of work."""
 
     def index_serial(self, index: str) -> int | None: ...
+
+    def default_index(self) -> str | None:
+        """The default index's name, read afresh (an admin may change it at any time)."""
 
 
 class Clock(Protocol):

@@ -11,8 +11,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
-# Connection execution option read by the "begin" listener: the SQLite BEGIN flavour.
-SQLITE_BEGIN_OPTION = "packyard_sqlite_begin"
+# Connection execution option read by the SQLite "begin" listener: "read" or "write".
+SQLITE_MODE_OPTION = "packyard_sqlite_mode"
 
 
 def sqlite_url_for(data_dir: Path) -> str:
@@ -91,5 +91,8 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # A deferred BEGIN that later writes must upgrade its lock, and SQLite fails such
     # an upgrade at once (SQLITE_BUSY, no busy handler) when another writer is active.
     # Write units of work therefore start with BEGIN IMMEDIATE and queue on busy_timeout.
-    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
-    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+    mode = connection.get_execution_options().get(SQLITE_MODE_OPTION)
+    # A read-only unit of work that wrote would need that lock upgrade; query_only
+    # makes such a write fail at once and always, not only under contention.
+    connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'read' else 'OFF'}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from packyard.adapters.db.engine import SQLITE_BEGIN_OPTION
+from packyard.adapters.db.engine import SQLITE_MODE_OPTION
 
 SCRIPT_LOCATION = "packyard.adapters.db:migrations"
 
@@ -38,7 +38,7 @@ def upgrade(engine: Engine) -> None:
     """
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
-            connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            connection.execution_options(**{SQLITE_MODE_OPTION: "write"})
         with connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(

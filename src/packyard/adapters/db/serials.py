@@ -11,6 +11,7 @@ import psycopg
 from sqlalchemy import Engine
 
 from packyard.adapters.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS
+from packyard.adapters.db.repositories import DEFAULT_INDEX_KEY
 
 
 class SqlSerialReader:
@@ -30,20 +31,29 @@ class SqlSerialReader:
             raise ValueError(f"unsupported database backend {self._backend!r}")
         placeholder = "?" if self._backend == "sqlite" else "%s"
         self._query = f"SELECT serial FROM indexes WHERE name = {placeholder}"
+        self._default_query = f"SELECT value FROM settings WHERE key = {placeholder}"
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Any] = []
 
     def index_serial(self, index: str) -> int | None:
+        rows = self._fetch(self._query, index)
+        return int(rows[0][0]) if rows else None
+
+    def default_index(self) -> str | None:
+        rows = self._fetch(self._default_query, DEFAULT_INDEX_KEY)
+        return str(rows[0][0]) if rows else None
+
+    def _fetch(self, query: str, parameter: str) -> list[Any]:
         connection = getattr(self._local, "connection", None) or self._connect()
         try:
-            rows = connection.execute(self._query, (index,)).fetchall()
+            rows: list[Any] = connection.execute(query, (parameter,)).fetchall()
         except (sqlite3.OperationalError, psycopg.OperationalError, psycopg.InterfaceError):
             # A server restart or a dropped idle connection: reconnect once, then let a
             # persistent failure propagate.
             self._discard(connection)
-            rows = self._connect().execute(self._query, (index,)).fetchall()
-        return int(rows[0][0]) if rows else None
+            rows = self._connect().execute(query, (parameter,)).fetchall()
+        return rows
 
     def close(self) -> None:
         """Close every thread's connection (at shutdown)."""

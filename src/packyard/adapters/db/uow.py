@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from packyard.adapters.db.engine import SQLITE_BEGIN_OPTION
+from packyard.adapters.db.engine import SQLITE_MODE_OPTION
 from packyard.adapters.db.repositories import (
     SqlEventLog,
     SqlFileRepository,
@@ -45,7 +45,7 @@ class SqlUnitOfWork:
             # BEGIN IMMEDIATE makes concurrent writers queue on busy_timeout instead of
             # failing when a deferred read lock cannot be upgraded.
             connection.execution_options(
-                **{SQLITE_BEGIN_OPTION: "DEFERRED" if self._readonly else "IMMEDIATE"}
+                **{SQLITE_MODE_OPTION: "read" if self._readonly else "write"}
             )
         elif self._readonly:
             connection.execution_options(postgresql_readonly=True)

@@ -1,0 +1,144 @@
+"""The simple repository API's pages (PEP 503 HTML, PEP 691 JSON) as a read model.
+
+Pages are derived data: rendered once per change of their index and served from memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from packaging.version import InvalidVersion, Version
+
+from packyard.domain.models import DistFile, Project
+
+API_VERSION = "1.1"
+
+
+class PageFormat(StrEnum):
+    HTML = "text/html"
+    HTML_V1 = "application/vnd.pypi.simple.v1+html"
+    JSON_V1 = "application/vnd.pypi.simple.v1+json"
+
+    @property
+    def is_json(self) -> bool:
+        return self is PageFormat.JSON_V1
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+    serial: int  # the index serial the page was rendered at (its validity)
+    last_serial: int  # X-PyPI-Last-Serial: the latest change the page shows
+
+
+FileUrl = Callable[[DistFile], str]
+
+
+def make_page(body: bytes, fmt: PageFormat, serial: int, last_serial: int) -> Page:
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    charset = "" if fmt.is_json else "; charset=utf-8"
+    return Page(
+        body=body,
+        # mtime=0 keeps the compressed bytes identical across replicas.
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+        etag=f'"{digest}-{fmt.name.lower()}"',
+        content_type=f"{fmt.value}{charset}",
+        serial=serial,
+        last_serial=last_serial,
+    )
+
+
+def format_time(moment: datetime) -> str:
+    """PEP 700 upload-time: UTC, six fraction digits, a 'Z' suffix."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _version_key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def sorted_versions(files: Sequence[DistFile]) -> list[str]:
+    return sorted({f.version for f in files}, key=_version_key)
+
+
+def render_project(
+    project: Project, files: Sequence[DistFile], file_url: FileUrl, fmt: PageFormat, serial: int
+) -> Page:
+    if fmt.is_json:
+        body = json.dumps(_project_json(project, files, file_url)).encode()
+    else:
+        body = (
+            _templates()
+            .get_template("project.html")
+            .render(api_version=API_VERSION, project=project, files=files, file_url=file_url)
+            .encode()
+        )
+    return make_page(body, fmt, serial, project.last_serial)
+
+
+def _project_json(project: Project, files: Sequence[DistFile], file_url: FileUrl) -> dict[str, Any]:
+    return {
+        "meta": {"api-version": API_VERSION, "_last-serial": project.last_serial},
+        "name": project.name,
+        "versions": sorted_versions(files),
+        "files": [
+            {
+                "filename": f.filename,
+                "url": file_url(f),
+                "hashes": {"sha256": f.digests.sha256},
+                "requires-python": f.requires_python,
+                "size": f.size,
+                "upload-time": format_time(f.upload_time),
+                "yanked": (f.yanked_reason or True) if f.yanked else False,
+                "core-metadata": (
+                    {"sha256": f.metadata_sha256} if f.metadata_sha256 is not None else False
+                ),
+            }
+            for f in files
+        ],
+    }
+
+
+def render_index(
+    projects: Sequence[Project], project_url: Callable[[Project], str], fmt: PageFormat, serial: int
+) -> Page:
+    if fmt.is_json:
+        data = {
+            "meta": {"api-version": API_VERSION, "_last-serial": serial},
+            "projects": [{"name": p.display_name} for p in projects],
+        }
+        body = json.dumps(data).encode()
+    else:
+        body = (
+            _templates()
+            .get_template("index.html")
+            .render(api_version=API_VERSION, projects=projects, project_url=project_url)
+            .encode()
+        )
+    return make_page(body, fmt, serial, serial)
+
+
+@functools.cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("packyard.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,66 @@
+"""Yank and unyank (PEP 592): reversible, per file; a release yanks all its files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.utils import canonicalize_version
+
+from packyard.domain.errors import NotFound
+from packyard.domain.models import DistFile, Event
+from packyard.domain.names import validate_project_name
+from packyard.ports import UnitOfWorkFactory
+from packyard.services.publish import hosted_index
+
+
+def set_yanked(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    index: str,
+    project: str,
+    version: str,
+    yanked: bool,
+    actor: str,
+    filename: str | None = None,
+    reason: str = "",
+) -> Sequence[DistFile]:
+    """Yank (or unyank) the release's files, or one file of it; returns those changed."""
+    name = validate_project_name(project)
+    wanted = canonicalize_version(version)
+    with uow_factory() as uow:
+        hosted_index(uow, index)
+        release = [
+            f
+            for f in uow.files.for_project(index, name)
+            if canonicalize_version(f.version) == wanted
+        ]
+        if filename is not None:
+            release = [f for f in release if f.filename == filename]
+        if not release:
+            what = f"file {filename}" if filename else "any file"
+            raise NotFound(f"{project} {version} has no {what} in index {index!r}")
+        changed = [
+            f for f in release if f.yanked != yanked or (yanked and f.yanked_reason != reason)
+        ]
+        if not changed:
+            return []
+        serial = 0
+        for file in changed:
+            uow.files.set_yanked(
+                index, file.filename, yanked=yanked, reason=reason if yanked else ""
+            )
+            serial = uow.events.append(
+                Event(
+                    action="file_yanked" if yanked else "file_unyanked",
+                    actor=actor,
+                    index=index,
+                    project=name,
+                    version=file.version,
+                    filename=file.filename,
+                    data={"reason": reason} if yanked else {},
+                )
+            )
+        uow.projects.touch(index, name, serial)
+        uow.indexes.bump_serial(index, serial)
+        uow.commit()
+    return changed

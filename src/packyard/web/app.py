@@ -1,0 +1,88 @@
+"""The ASGI application: routes, error mapping and middleware, built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from packyard.bootstrap import Container, bootstrap
+from packyard.config import Settings, load_settings
+from packyard.domain.errors import PackyardError
+from packyard.logs import configure_logging
+from packyard.web import files, json_api, ops, simple
+from packyard.web.access_log import AccessLogMiddleware
+from packyard.web.errors import packyard_error_handler, text_error
+from packyard.web.metrics import MetricsMiddleware, metrics
+from packyard.web.state import Urls, WebState
+from packyard.web.upload import upload
+
+READ = ["GET", "HEAD"]
+
+
+async def no_trusted_publishing(request: Request) -> Response:
+    # pdm probes this before publishing; 404 tells it trusted publishing is not offered.
+    return text_error(404, "Trusted publishing is not configured on this index")
+
+
+async def upload_elsewhere(request: Request) -> Response:
+    return text_error(405, "Uploads go to /legacy/ or /<index>/legacy/", {"Allow": "GET, HEAD"})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/healthz", ops.healthz, methods=READ),
+        Route("/readyz", ops.readyz, methods=READ),
+        Route("/metrics", metrics, methods=READ),
+        Route("/_/oidc/audience", no_trusted_publishing, methods=READ),
+        Route("/simple", simple.index_page, methods=READ),
+        Route("/simple/", simple.index_page, methods=READ),
+        Route("/simple/{project}", simple.project_page, methods=READ),
+        Route("/simple/{project}/", simple.project_page, methods=READ),
+        Route("/legacy", upload, methods=["POST"]),
+        Route("/legacy/", upload, methods=["POST"]),
+        Route("/pypi/{project}/json", json_api.project_document, methods=READ),
+        Route("/pypi/{project}/{version}/json", json_api.project_document, methods=READ),
+        Route("/{index}/simple", simple.index_page, methods=READ),
+        Route("/{index}/simple/", simple.index_page, methods=READ),
+        Route("/{index}/simple/{project}", simple.project_page, methods=READ),
+        Route("/{index}/simple/{project}/", simple.project_page, methods=READ),
+        Route("/{index}/legacy", upload, methods=["POST"]),
+        Route("/{index}/legacy/", upload, methods=["POST"]),
+        Route("/{index}/pypi/{project}/json", json_api.project_document, methods=READ),
+        Route("/{index}/pypi/{project}/{version}/json", json_api.project_document, methods=READ),
+        Route("/{index}/+f/{sha256}/{filename}", files.file_download, methods=READ),
+    ]
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
+    settings = settings or load_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    built = container or bootstrap(settings)
+    prefix = urlsplit(settings.base_url).path.rstrip("/") if settings.base_url else ""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if container is None:
+            built.close()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(AccessLogMiddleware), Middleware(MetricsMiddleware)],
+        exception_handlers={PackyardError: packyard_error_handler},
+        lifespan=lifespan,
+    )
+    app.state.web = WebState(container=built, urls=Urls(prefix=prefix, base_url=settings.base_url))
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """Entry point for server workers: settings come from PACKYARD_* (set by `serve`)."""
+    return create_app(load_settings())

@@ -1,0 +1,92 @@
+"""warehouse's legacy upload API (`POST /legacy/`), as twine, uv, flit and poetry use it."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from packyard.adapters.spool import limit_stream, spool_file, too_large
+from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.upload import UploadForm
+from packyard.services.publish import PublishResult, publish
+from packyard.web.auth import require_user
+from packyard.web.metrics import UPLOADS
+from packyard.web.state import WebState, state
+
+# Room for the form fields (a long description, say) around the file itself.
+FORM_OVERHEAD = 16 * 1024 * 1024
+
+
+async def upload(request: Request) -> Response:
+    web = state(request)
+    index = request.path_params.get("index") or web.container.serials.default_index()
+    if index is None or web.container.serials.index_serial(index) is None:
+        raise NotFound(f"There is no index named {index!r} to upload to")
+    user = await require_user(request)
+    limit = web.container.settings.max_upload_size
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise too_large(limit)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("Uploads must be sent as multipart/form-data")
+    form = await _parse_form(request, limit)
+    try:
+        result = await _publish_form(web, form, index=index, actor=user.name)
+    except Exception:
+        UPLOADS.labels(index, "refused").inc()
+        raise
+    finally:
+        await form.close()
+    UPLOADS.labels(index, "created" if result.created else "unchanged").inc()
+    if result.created:
+        return PlainTextResponse(f"Uploaded {result.file.filename}\n")
+    return PlainTextResponse(
+        f"{result.file.filename} already exists with identical contents; nothing changed\n"
+    )
+
+
+async def _parse_form(request: Request, limit: int) -> FormData:
+    parser = MultiPartParser(
+        request.headers,
+        limit_stream(request.stream(), limit + FORM_OVERHEAD),
+        max_files=4,
+        max_fields=1000,
+        max_part_size=FORM_OVERHEAD,
+    )
+    try:
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise InvalidInput(f"The upload form could not be read: {exc}") from exc
+
+
+async def _publish_form(web: WebState, form: FormData, *, index: str, actor: str) -> PublishResult:
+    fields = {key: value for key, value in reversed(form.multi_items()) if isinstance(value, str)}
+    upload_form = UploadForm.from_fields(fields)
+    content = form.get("content")
+    if not isinstance(content, UploadFile) or not content.filename:
+        raise InvalidInput("The upload has no file: send it in the 'content' form part")
+    container = web.container
+    spooled = await run_in_threadpool(
+        spool_file,
+        content.file,
+        container.files.staging_dir(),
+        max_size=container.settings.max_upload_size,
+    )
+    try:
+        return await run_in_threadpool(
+            lambda: publish(
+                uow_factory=container.uow,
+                files=container.files,
+                index=index,
+                received=spooled,
+                filename=content.filename or "",
+                actor=actor,
+                now=container.clock.now(),
+                form=upload_form,
+            )
+        )
+    finally:
+        spooled.path.unlink(missing_ok=True)
