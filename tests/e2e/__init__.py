@@ -1,0 +1,1 @@
+"""End-to-end tests: a running packyard driven by real clients."""
