@@ -42,7 +42,10 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: JSON when stderr is not a terminal."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe level logged."
+    )
+    access_log: bool = Field(True, description="Log one line per request.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -75,7 +75,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(AccessLogMiddleware), Middleware(MetricsMiddleware)],
+        middleware=[
+            *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
+            Middleware(MetricsMiddleware),
+        ],
         exception_handlers={PackyardError: packyard_error_handler},
         lifespan=lifespan,
     )
