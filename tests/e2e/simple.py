@@ -135,6 +135,19 @@ class IndexClient:
     def get(self, url: str, **headers: str) -> httpx.Response:
         return self.http.get(url, headers={k.replace("_", "-"): v for k, v in headers.items()})
 
+    def get_with_accept(self, path: str, accept: str | None) -> httpx.Response:
+        """GET with exactly this Accept header, or with none at all when accept is None."""
+        request = self.http.build_request("GET", path)
+        if accept is None:
+            del request.headers["accept"]  # httpx would send */*
+        else:
+            request.headers["accept"] = accept
+        return self.http.send(request)
+
+    def resolve(self, page_path: str, href: str) -> str:
+        """An href or url from a page, made absolute against the page's URL."""
+        return urljoin(f"{self.server.url}{page_path}", href)
+
     def simple_root_path(self, index: str | None = None) -> str:
         return f"/{index}/simple/" if index else "/simple/"
 
