@@ -259,7 +259,8 @@ def make_gzip_bomb_sdist(
     bomb = tarfile.TarInfo(f"{root}/bomb.bin")
     bomb.size, bomb.mtime = uncompressed_size, _MTIME
     pkg_info = core_metadata(name, version, metadata_version="2.2")
-    members = {f"{root}/bomb.bin": bomb, **_sdist_files(name, version, root, pkg_info)}
+    members: dict[str, bytes | tarfile.TarInfo] = {f"{root}/bomb.bin": bomb}
+    members.update(_sdist_files(name, version, root, pkg_info))
     path = directory / f"{root}.tar.gz"
     write_tar(path, members, level=9)
     return path
@@ -270,15 +271,17 @@ def make_corrupt_wheel(directory: Path, name: str, version: str) -> Path:
     return _truncate(make_wheel(directory, name, version))
 
 
-def make_corrupt_sdist(directory: Path, name: str, version: str, *, layer: str = "gzip") -> Path:
-    """An sdist cut short: in the gzip stream (`layer="gzip"`) or inside a tar header
-    of a complete gzip stream (`layer="tar"`)."""
+def make_corrupt_sdist(
+    directory: Path, name: str, version: str, *, layer: str = "gzip", cut: int = 1124
+) -> Path:
+    """An sdist cut short: in its gzip stream (`layer="gzip"`), or a complete gzip stream
+    of a tar cut after `cut` bytes (`layer="tar"`; the default ends inside the second
+    header, just after a short PKG-INFO)."""
     path = make_sdist(directory, name, version)
     if layer == "gzip":
         return _truncate(path)
     tar = gzip.decompress(path.read_bytes())
-    # End inside the second header: a reader sees a partial block after the first member.
-    path.write_bytes(gzip.compress(tar[: 3 * tarfile.BLOCKSIZE + 100], mtime=0))
+    path.write_bytes(gzip.compress(tar[:cut], mtime=0))
     return path
 
 
