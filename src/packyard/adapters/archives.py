@@ -90,39 +90,44 @@ class _Members:
         self.limits = limits
 
     def wheel_metadata(self, path: Path, dist_info: str) -> bytes:
-        names = self._zip_names(path)
-        for required in ("METADATA", "RECORD"):
-            if f"{dist_info}/{required}" not in names:
-                self._fail(
-                    f"has no {dist_info}/{required} (the .dist-info directory must be named "
-                    "as in the filename)"
-                )
-        wanted = f"{dist_info}/METADATA"
-        return self._zip_read(path, wanted)
+        with self._zip(path) as archive:
+            names = self._check_zip(archive)
+            for required in ("METADATA", "RECORD"):
+                if f"{dist_info}/{required}" not in names:
+                    self._fail(
+                        f"has no {dist_info}/{required} (the .dist-info directory must be "
+                        "named as in the filename)"
+                    )
+            return self._read_member(archive, f"{dist_info}/METADATA")
 
     def sdist_metadata(self, path: Path, root: str | None) -> bytes:
-        if self.filename.endswith(".zip"):
-            names = self._zip_names(path)
+        if not self.filename.endswith(".zip"):
+            return self._tar_metadata(path, root)
+        with self._zip(path) as archive:
+            names = self._check_zip(archive)
             tops = {name.split("/", 1)[0] for name in names}
             wanted = f"{self._single_root(tops, root)}/PKG-INFO"
             if wanted not in names:
                 self._fail(f"has no {wanted}")
-            return self._zip_read(path, wanted)
-        return self._tar_metadata(path, root)
+            return self._read_member(archive, wanted)
 
-    # zip: the central directory is read once; declared sizes bound the total and every
-    # read is bounded too, since the declared sizes may lie.
+    # zip: declared sizes bound the total before anything is inflated, and every read is
+    # bounded too, since the declared sizes may lie.
 
-    def _zip_names(self, path: Path) -> set[str]:
+    @contextmanager
+    def _zip(self, path: Path) -> Iterator[zipfile.ZipFile]:
         with self._translating("zip"), zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            self._check_count(len(infos))
-            if sum(info.file_size for info in infos) > self.limits.max_uncompressed_bytes:
-                self._too_large()
-            names: set[str] = set()
-            for info in infos:
-                self._check_zip_member(archive, info, names)
-            return names
+            yield archive
+
+    def _check_zip(self, archive: zipfile.ZipFile) -> set[str]:
+        infos = archive.infolist()
+        self._check_count(len(infos))
+        if sum(info.file_size for info in infos) > self.limits.max_uncompressed_bytes:
+            self._too_large()
+        names: set[str] = set()
+        for info in infos:
+            self._check_zip_member(archive, info, names)
+        return names
 
     def _check_zip_member(
         self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: set[str]
@@ -140,12 +145,8 @@ class _Members:
         elif any(check(mode) for check in _SPECIAL_FILE_CHECKS):
             self._fail(f"contains the device or special file {info.filename!r}")
 
-    def _zip_read(self, path: Path, name: str) -> bytes:
-        with (
-            self._translating("zip"),
-            zipfile.ZipFile(path) as archive,
-            archive.open(name) as member,
-        ):
+    def _read_member(self, archive: zipfile.ZipFile, name: str) -> bytes:
+        with archive.open(name) as member:
             return self._read_bounded(member, name)
 
     # tar: streamed once through a counter, so a bomb stops at the limit.
