@@ -150,6 +150,9 @@ class SerialReader(Protocol):
     def default_index(self) -> str | None:
         """The default index's name, read afresh (an admin may change it at any time)."""
 
+    def resolve(self, index: str | None) -> tuple[str, int] | None:
+        """(name, serial) of the named index, or of the default one for None, in one read."""
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...

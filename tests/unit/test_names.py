@@ -57,11 +57,7 @@ def test_valid_project_names_are_accepted(name: str) -> None:
         "foo/bar",
         "fóo",
         "foo!",
-        pytest.param(
-            "foo\n",
-            # names.py anchors with '$', which also matches before a final newline.
-            marks=pytest.mark.xfail(strict=True, reason="N1 regex accepts a trailing newline"),
-        ),
+        "foo\n",
     ],
 )
 def test_invalid_project_names_are_refused_with_the_rule(name: str) -> None:

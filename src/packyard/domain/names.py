@@ -24,7 +24,7 @@ def normalize(name: str) -> NormalizedName:
 
 
 def is_valid_project_name(name: str) -> bool:
-    return bool(_PROJECT_NAME.match(name))
+    return bool(_PROJECT_NAME.fullmatch(name))
 
 
 def validate_project_name(name: str) -> NormalizedName:
@@ -41,7 +41,7 @@ def validate_index_name(name: str) -> str:
     """Index names are lower-case URL segments that do not collide with packyard's routes."""
     if name.startswith("+") or name in RESERVED_INDEX_NAMES:
         raise InvalidName(f"{name!r} is reserved for packyard's own URLs; choose another name")
-    if not _INDEX_NAME.match(name):
+    if not _INDEX_NAME.fullmatch(name):
         raise InvalidName(
             f"{name!r} is not a valid index name: use 1 to 64 lower-case letters, digits, "
             "'.', '_' or '-', starting and ending with a letter or digit"

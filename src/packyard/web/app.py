@@ -19,6 +19,7 @@ from packyard.logs import configure_logging
 from packyard.web import files, json_api, ops, simple
 from packyard.web.access_log import AccessLogMiddleware
 from packyard.web.errors import packyard_error_handler, text_error
+from packyard.web.fastpath import PageFastPath
 from packyard.web.metrics import MetricsMiddleware, metrics
 from packyard.web.state import Urls, WebState
 from packyard.web.upload import upload
@@ -73,16 +74,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         if container is None:
             built.close()
 
+    web = WebState(container=built, urls=Urls(prefix=prefix, base_url=settings.base_url))
     app = Starlette(
         routes=routes(),
         middleware=[
             *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
             Middleware(MetricsMiddleware),
+            Middleware(PageFastPath, web=web),
         ],
         exception_handlers={PackyardError: packyard_error_handler},
         lifespan=lifespan,
     )
-    app.state.web = WebState(container=built, urls=Urls(prefix=prefix, base_url=settings.base_url))
+    app.state.web = web
     return app
 
 

@@ -18,9 +18,10 @@ from packyard.web.state import WebState, state
 async def project_document(request: Request) -> Response:
     web = state(request)
     via = request.path_params.get("index")
-    index = via or web.container.serials.default_index()
-    if index is None or web.container.serials.index_serial(index) is None:
-        return text_error(404, f"There is no index named {index!r}")
+    resolved = web.container.serials.resolve(via)
+    if resolved is None:
+        return text_error(404, f"There is no index named {via!r}" if via else "No default index")
+    index = resolved[0]
     raw = request.path_params["project"]
     version = request.path_params.get("version")
     name = normalize(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -16,6 +17,9 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+# Set by the page fast path, which answers without the router setting scope["route"].
+ROUTE_KEY = "packyard.route"
+
 UPLOADS = Counter("packyard_uploads_total", "Upload attempts", ["index", "result"])
 BYTES_SERVED = Counter("packyard_file_bytes_served_total", "Distribution bytes sent")
 
@@ -40,10 +44,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = scope.get("route")
-            label = getattr(route, "path", "unmatched")
-            REQUESTS.labels(label, scope["method"], str(status)).inc()
-            LATENCY.labels(label).observe(time.perf_counter() - start)
+            label = scope.get(ROUTE_KEY) or getattr(scope.get("route"), "path", "unmatched")
+            _children(label, scope["method"], status)[0].inc()
+            _children(label, scope["method"], status)[1].observe(time.perf_counter() - start)
+
+
+@functools.lru_cache(maxsize=1024)
+def _children(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    # labels() takes a lock and builds a key on every call; the hot path reuses children.
+    return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
 
 
 async def metrics(request: Request) -> Response:

@@ -12,15 +12,16 @@ from packyard.web.errors import text_error
 from packyard.web.negotiation import NotAcceptable, choose_format
 from packyard.web.state import WebState, state
 
-CACHE_CONTROL = "max-age=60, public"
+CACHE_CONTROL = b"max-age=60, public"
 
 
 def _resolve(web: WebState, request: Request) -> tuple[str, int] | Response:
-    name = request.path_params.get("index") or web.container.serials.default_index()
-    serial = web.container.serials.index_serial(name) if name else None
-    if name is None or serial is None:
-        return text_error(404, f"There is no index named {name!r}")
-    return name, serial
+    name = request.path_params.get("index")
+    resolved = web.container.serials.resolve(name)
+    if resolved is None:
+        what = f"There is no index named {name!r}" if name else "No default index is set"
+        return text_error(404, what)
+    return resolved
 
 
 def _format(request: Request) -> PageFormat | Response:
@@ -88,24 +89,45 @@ def _load_index(web: WebState, index: str, via: str | None, fmt: PageFormat, ser
     return render_index(projects, lambda p: web.urls.simple(via, p.name), fmt, serial)
 
 
-def page_response(request: Request, page: Page) -> Response:
-    gzipped = "gzip" in request.headers.get("accept-encoding", "")
+def cached_reply(
+    page: Page, *, accept_encoding: str, if_none_match: str | None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body for a rendered page; shared by the router and the fast path."""
+    gzipped = "gzip" in accept_encoding
     # Each representation has its own strong ETag; either one revalidates.
     etag = page.etag[:-1] + '-gzip"' if gzipped else page.etag
-    headers = {
-        "ETag": etag,
-        "Vary": "Accept, Accept-Encoding",
-        "Cache-Control": CACHE_CONTROL,
-        "X-PyPI-Last-Serial": str(page.last_serial),
-    }
-    if_none_match = request.headers.get("if-none-match")
+    headers = [
+        (b"etag", etag.encode()),
+        (b"vary", b"Accept, Accept-Encoding"),
+        (b"cache-control", CACHE_CONTROL),
+        (b"x-pypi-last-serial", str(page.last_serial).encode()),
+    ]
     if if_none_match:
         tags = {tag.strip() for tag in if_none_match.split(",")}
         if "*" in tags or etag in tags or page.etag in tags:
-            return Response(status_code=304, headers=headers)
-    body = page.body
+            return 304, headers, b""
+    body = page.gzipped if gzipped else page.body
     if gzipped:
-        body = page.gzipped
-        headers["Content-Encoding"] = "gzip"
-    headers["Content-Type"] = page.content_type
-    return Response(body, headers=headers)
+        headers.append((b"content-encoding", b"gzip"))
+    headers.append((b"content-type", page.content_type.encode()))
+    headers.append((b"content-length", str(len(body)).encode()))
+    return 200, headers, body
+
+
+class RawResponse(Response):
+    """A response whose headers are already encoded."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = headers
+
+
+def page_response(request: Request, page: Page) -> Response:
+    status, headers, body = cached_reply(
+        page,
+        accept_encoding=request.headers.get("accept-encoding", ""),
+        if_none_match=request.headers.get("if-none-match"),
+    )
+    return RawResponse(status, headers, body)

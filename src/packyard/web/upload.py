@@ -22,9 +22,11 @@ FORM_OVERHEAD = 16 * 1024 * 1024
 
 async def upload(request: Request) -> Response:
     web = state(request)
-    index = request.path_params.get("index") or web.container.serials.default_index()
-    if index is None or web.container.serials.index_serial(index) is None:
-        raise NotFound(f"There is no index named {index!r} to upload to")
+    named = request.path_params.get("index")
+    resolved = web.container.serials.resolve(named)
+    if resolved is None:
+        raise NotFound(f"There is no index named {named!r} to upload to")
+    index = resolved[0]
     user = await require_user(request)
     limit = web.container.settings.max_upload_size
     declared = request.headers.get("content-length", "")

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-_KEY = re.compile(r"^[0-9a-f]{64}$")
-_FANOUT = re.compile(r"^[0-9a-f]{2}$")
+_KEY = re.compile(r"[0-9a-f]{64}")
+_FANOUT = re.compile(r"[0-9a-f]{2}")
 # Stored files are served by packyard or, through X-Accel-Redirect, by nginx.
 _FILE_MODE = 0o644
 
 
 def validate_key(key: str) -> str:
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise ValueError(f"invalid blob key {key!r}: expected 64 lower-case hex characters")
     return key
 
@@ -77,13 +77,13 @@ class LocalFileStore:
         if not self.root.is_dir():
             return
         for first in sorted(self.root.iterdir()):
-            if not _FANOUT.match(first.name) or not first.is_dir():
+            if not _FANOUT.fullmatch(first.name) or not first.is_dir():
                 continue
             for second in sorted(first.iterdir()):
-                if not _FANOUT.match(second.name) or not second.is_dir():
+                if not _FANOUT.fullmatch(second.name) or not second.is_dir():
                     continue
                 for blob in sorted(second.iterdir()):
-                    if _KEY.match(blob.name) and blob.name.startswith(first.name + second.name):
+                    if _KEY.fullmatch(blob.name) and blob.name.startswith(first.name + second.name):
                         yield blob.name
 
     def staging_dir(self) -> Path:

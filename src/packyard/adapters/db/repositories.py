@@ -85,10 +85,12 @@ class SqlIndexRepository:
                 created=_now(),
             )
             .on_conflict_do_nothing(index_elements=[indexes.c.name])
+            .returning(indexes.c.id)
         )
         # ON CONFLICT rather than catching IntegrityError: no savepoint needed, and on
-        # PostgreSQL the transaction stays usable.
-        if self._connection.execute(statement).rowcount == 0:
+        # PostgreSQL the transaction stays usable. RETURNING tells whether a row was
+        # inserted (rowcount is -1 when the dialect already uses RETURNING for the key).
+        if self._connection.execute(statement).first() is None:
             raise Conflict(f"an index named {index.name!r} exists already")
 
     def update_config(self, name: str, config: dict[str, object]) -> None:
@@ -237,8 +239,9 @@ class SqlUserRepository:
             _insert(self._connection, users)
             .values(**user_values(user), created=as_utc(user.created or _now()))
             .on_conflict_do_nothing(index_elements=[users.c.name])
+            .returning(users.c.id)
         )
-        if self._connection.execute(statement).rowcount == 0:
+        if self._connection.execute(statement).first() is None:
             raise Conflict(f"a user named {user.name!r} exists already")
 
     def update(self, user: User) -> None:

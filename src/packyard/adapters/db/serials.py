@@ -32,6 +32,12 @@ class SqlSerialReader:
         placeholder = "?" if self._backend == "sqlite" else "%s"
         self._query = f"SELECT serial FROM indexes WHERE name = {placeholder}"
         self._default_query = f"SELECT value FROM settings WHERE key = {placeholder}"
+        # One statement for "the default index and its serial": the /simple/ hot path.
+        self._resolve_default = (
+            "SELECT name, serial FROM indexes WHERE name = "
+            f"(SELECT value FROM settings WHERE key = {placeholder})"
+        )
+        self._resolve_named = f"SELECT name, serial FROM indexes WHERE name = {placeholder}"
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Any] = []
@@ -39,6 +45,13 @@ class SqlSerialReader:
     def index_serial(self, index: str) -> int | None:
         rows = self._fetch(self._query, index)
         return int(rows[0][0]) if rows else None
+
+    def resolve(self, index: str | None) -> tuple[str, int] | None:
+        if index is None:
+            rows = self._fetch(self._resolve_default, DEFAULT_INDEX_KEY)
+        else:
+            rows = self._fetch(self._resolve_named, index)
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
     def default_index(self) -> str | None:
         rows = self._fetch(self._default_query, DEFAULT_INDEX_KEY)
