@@ -465,3 +465,15 @@ def installable_dists(
 
 def module_source(version: str, built_from: str) -> bytes:
     return f'__version__ = "{version}"\nBUILT_FROM = "{built_from}"\n'.encode()
+
+
+def assert_rejected(response: httpx.Response, *statuses: int, says: Sequence[str] = ()) -> None:
+    """An upload refusal as clients need it (U6, U9, U10): status, text/plain, message."""
+    described = f"{response.status_code} {response.headers.get('content-type')}: {response.text}"
+    assert response.status_code in statuses, described
+    content_type = response.headers.get("content-type", "")
+    assert content_type.split(";")[0].strip() == "text/plain", described
+    assert response.text.strip(), "the refusal has no message"
+    for phrase in says:
+        assert phrase.lower() in response.text.lower(), described
+    assert "was ever registered" not in response.text, described
