@@ -38,6 +38,9 @@ def hermetic_env(home: Path, *, path_prefix: Sequence[Path] = ()) -> dict[str, s
         "PATH": ":".join([*map(str, path_prefix), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(home),
         "LANG": "C.UTF-8",
+        # Wide and plain, so messages (twine's rich output) are neither wrapped nor coloured.
+        "COLUMNS": "1000",
+        "NO_COLOR": "1",
         "XDG_CACHE_HOME": str(cache),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local" / "share"),
