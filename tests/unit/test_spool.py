@@ -7,6 +7,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pytest
 from hypothesis import given
@@ -54,7 +55,7 @@ class Trickle(io.RawIOBase):
 def test_spooled_file_has_hashlibs_digests_size_and_bytes(
     staging: Path, data: bytes, step: int
 ) -> None:
-    spooled = spool_file(Trickle(data, step), staging, max_size=len(data))
+    spooled = spool_file(cast(BinaryIO, Trickle(data, step)), staging, max_size=len(data))
     try:
         assert spooled.digests == hashlib_digests(data)
         assert spooled.size == len(data)
@@ -81,7 +82,7 @@ def test_upload_over_the_limit_is_too_large_and_leaves_nothing(
     limit = 20
 
     with pytest.raises(TooLarge, match=str(limit)):
-        spool_file(Trickle(b"x" * (limit + excess), step), tmp_path, max_size=limit)
+        spool_file(cast(BinaryIO, Trickle(b"x" * (limit + excess), step)), tmp_path, max_size=limit)
 
     assert list(tmp_path.iterdir()) == []
 
@@ -101,7 +102,7 @@ def test_failing_source_leaves_no_temp_file(tmp_path: Path) -> None:
             raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        spool_file(Broken(), tmp_path, max_size=100)
+        spool_file(cast(BinaryIO, Broken()), tmp_path, max_size=100)
 
     assert list(tmp_path.iterdir()) == []
 
