@@ -70,10 +70,8 @@ def test_file_entries_carry_digests_sizes_times_and_yank_state(
         data = next(p for p in published.values() if p.name == entry["filename"]).read_bytes()
         assert entry["digests"]["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["digests"]["blake2b_256"] == hashlib.blake2b(data, digest_size=32).hexdigest()
-        assert (
-            entry["digests"].get("md5", hashlib.md5(data).hexdigest())
-            == hashlib.md5(data).hexdigest()
-        )
+        if "md5" in entry["digests"]:
+            assert entry["digests"]["md5"] == hashlib.md5(data).hexdigest()
         assert entry["size"] == len(data)
         assert entry["packagetype"] in ("bdist_wheel", "sdist")
         assert entry["yanked"] is False
