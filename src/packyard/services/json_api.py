@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from packaging.utils import canonicalize_version
@@ -133,7 +134,7 @@ def _file_json(f: DistFile, file_url: FileUrl) -> dict[str, Any]:
         "python_version": f.python_version,
         "requires_python": f.requires_python,
         "size": f.size,
-        "upload_time": f.upload_time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "upload_time": f.upload_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         "upload_time_iso_8601": format_time(f.upload_time),
         "url": file_url(f),
         "yanked": f.yanked,

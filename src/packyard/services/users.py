@@ -20,12 +20,12 @@ _USER_NAME_MAX = 100
 
 
 def validate_user_name(name: str) -> str:
+    if name == "__token__" or name.startswith("cli:"):
+        raise InvalidInput(f"{name!r} is reserved")
     if not name or len(name) > _USER_NAME_MAX or not name.isprintable() or ":" in name:
         raise InvalidInput(
             f"{name!r} is not a valid user name: 1 to 100 printable characters, no ':'"
         )
-    if name == "__token__" or name.startswith("cli:"):
-        raise InvalidInput(f"{name!r} is reserved")
     return name
 
 

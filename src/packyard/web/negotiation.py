@@ -21,38 +21,56 @@ class NotAcceptable(Exception):
 
 @functools.lru_cache(maxsize=256)
 def choose_format(accept: str | None, override: str | None = None) -> PageFormat:
-    """The page format for an Accept header; a missing header or */* gets HTML."""
+    """The page format for an Accept header; a missing header or */* gets HTML.
+
+    Each format takes the q-value of the most specific range that matches it (RFC 9110
+    12.5.1), so `application/vnd.pypi.simple.v1+json;q=0, */*` never yields JSON.
+    """
     if override:
         if override in _BY_TYPE:
             return _BY_TYPE[override]
         raise NotAcceptable(f"Unknown format {override!r}; use one of {', '.join(_BY_TYPE)}")
     if not accept or not accept.strip():
         return PageFormat.HTML
-    best: tuple[float, int, PageFormat] | None = None
-    for media_type, quality in _parse(accept):
-        for fmt in _matching(media_type):
-            candidate = (quality, _PREFERENCE[fmt] if media_type != "*/*" else 0, fmt)
-            if quality > 0 and (best is None or candidate[:2] > best[:2]):
-                best = candidate
+    ranges = _parse(accept)
+    best: tuple[float, bool, int] | None = None
+    chosen = PageFormat.HTML
+    for fmt in PageFormat:
+        quality, specificity = _quality(fmt, ranges)
+        if quality <= 0:
+            continue
+        named = specificity > 0
+        # Asked for by name: JSON first. Reached only through */*: what a browser shows.
+        preference = _PREFERENCE[fmt] if named else -_PREFERENCE[fmt]
+        candidate = (quality, named, preference)
+        if best is None or candidate > best:
+            best, chosen = candidate, fmt
     if best is None:
         raise NotAcceptable(
             "None of the formats in the Accept header is served here; accept one of "
             + ", ".join(_BY_TYPE)
         )
-    # */* alone stands for "anything": give what a browser can show.
-    return best[2] if best[1] else PageFormat.HTML
+    return chosen
 
 
-def _matching(media_type: str) -> tuple[PageFormat, ...]:
-    if media_type in _BY_TYPE:
-        return (_BY_TYPE[media_type],)
-    if media_type in _ALIASES:
-        return (_ALIASES[media_type],)
-    if media_type in {"*/*", "text/*"}:
-        return (PageFormat.HTML,)
-    if media_type == "application/*":
-        return (PageFormat.JSON_V1, PageFormat.HTML_V1)
-    return ()
+def _quality(fmt: PageFormat, ranges: list[tuple[str, float]]) -> tuple[float, int]:
+    """The q-value of the most specific range matching fmt, and that range's specificity."""
+    quality, specificity = 0.0, -1
+    for media_type, q in ranges:
+        level = _specificity(media_type, fmt)
+        if level > specificity:
+            quality, specificity = q, level
+    return quality, specificity
+
+
+def _specificity(media_type: str, fmt: PageFormat) -> int:
+    if _BY_TYPE.get(media_type) is fmt or _ALIASES.get(media_type) is fmt:
+        return 2
+    if media_type.endswith("/*") and fmt.value.startswith(media_type[:-1]):
+        return 1
+    if media_type == "*/*":
+        return 0
+    return -1
 
 
 def _parse(accept: str) -> list[tuple[str, float]]:
