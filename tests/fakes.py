@@ -1,0 +1,431 @@
+"""In-memory fakes of the ports, for fast unit tests of services.
+
+They pass the same contract suites as the real adapters (tests/integration), so a
+service tested against them behaves the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import re
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Self
+
+from packyard import ports
+from packyard.domain.errors import Conflict, FileExists, NotFound
+from packyard.domain.models import (
+    DistFile,
+    Event,
+    Index,
+    MirrorFile,
+    MirrorProject,
+    Project,
+    User,
+)
+from packyard.domain.names import NormalizedName
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given; use a timezone-aware one")
+    return value.astimezone(UTC)
+
+
+def _advance(current: int, serial: int) -> int:
+    # Same rule as the SQL adapter: take a newer serial, else step past the current one.
+    return serial if current < serial else current + 1
+
+
+class FakeFileStore(ports.FileStore):
+    def __init__(self, staging: Path | None = None) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self._staging = staging
+
+    def put_path(self, key: str, source: Path) -> None:
+        data = source.read_bytes()
+        if self._check(key) not in self.blobs:
+            self.blobs[key] = data
+            source.unlink()  # as the real store, which moves the file into place
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.blobs.setdefault(self._check(key), bytes(data))
+
+    def exists(self, key: str) -> bool:
+        return self._check(key) in self.blobs
+
+    def size(self, key: str) -> int:
+        return len(self._get(key))
+
+    def open(self, key: str) -> BinaryIO:
+        return io.BytesIO(self._get(key))
+
+    def local_path(self, key: str) -> Path | None:
+        self._check(key)
+        return None
+
+    def delete(self, key: str) -> None:
+        self.blobs.pop(self._check(key), None)
+
+    def keys(self) -> Iterator[str]:
+        return iter(sorted(self.blobs))
+
+    def staging_dir(self) -> Path:
+        if self._staging is None:
+            self._staging = Path(tempfile.mkdtemp(prefix="packyard-fake-staging-"))
+        self._staging.mkdir(parents=True, exist_ok=True)
+        return self._staging
+
+    def _get(self, key: str) -> bytes:
+        try:
+            return self.blobs[self._check(key)]
+        except KeyError:
+            raise FileNotFoundError(f"no blob {key}") from None
+
+    @staticmethod
+    def _check(key: str) -> str:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"invalid blob key {key!r}: expected 64 lower-case hex characters")
+        return key
+
+
+@dataclass
+class FakeDatabase:
+    """Committed state, shared by every unit of work of one factory."""
+
+    indexes: dict[str, Index] = field(default_factory=dict)
+    default_index: str | None = None
+    projects: dict[tuple[str, str], Project] = field(default_factory=dict)
+    # Insertion order is the id order the SQL adapter breaks upload-time ties with.
+    files: dict[tuple[str, str], DistFile] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    next_serial: int = 1
+    mirror_projects: dict[tuple[str, str], MirrorProject] = field(default_factory=dict)
+    # Insertion order is id order; an update keeps a file's place, as an SQL upsert does.
+    mirror_files: dict[tuple[str, str], MirrorFile] = field(default_factory=dict)
+
+
+class FakeIndexRepository(ports.IndexRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, name: str) -> Index | None:
+        return copy.deepcopy(self._db.indexes.get(name))
+
+    def list(self) -> Sequence[Index]:
+        return [copy.deepcopy(self._db.indexes[name]) for name in sorted(self._db.indexes)]
+
+    def add(self, index: Index) -> None:
+        if index.name in self._db.indexes:
+            raise Conflict(f"an index named {index.name!r} exists already")
+        self._db.indexes[index.name] = copy.deepcopy(index)
+
+    def update_config(self, name: str, config: dict[str, object]) -> None:
+        index = self._require(name)
+        self._db.indexes[name] = dataclasses.replace(index, config=copy.deepcopy(config))
+
+    def bump_serial(self, name: str, serial: int) -> None:
+        index = self._require(name)
+        self._db.indexes[name] = dataclasses.replace(index, serial=_advance(index.serial, serial))
+
+    def get_default(self) -> str | None:
+        return self._db.default_index
+
+    def set_default(self, name: str) -> None:
+        self._require(name)
+        self._db.default_index = name
+
+    def _require(self, name: str) -> Index:
+        if name not in self._db.indexes:
+            raise NotFound(f"no index named {name!r}")
+        return self._db.indexes[name]
+
+
+class FakeProjectRepository(ports.ProjectRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, index: str, name: NormalizedName) -> Project | None:
+        return self._db.projects.get((index, name))
+
+    def ensure(self, index: str, name: NormalizedName, display_name: str) -> Project:
+        if index not in self._db.indexes:
+            raise NotFound(f"no index named {index!r}")
+        return self._db.projects.setdefault(
+            (index, name),
+            Project(index=index, name=name, display_name=display_name, created=_now()),
+        )
+
+    def list(self, index: str) -> Sequence[Project]:
+        found = [p for (i, _), p in self._db.projects.items() if i == index]
+        return sorted(found, key=lambda p: p.name)
+
+    def touch(self, index: str, name: NormalizedName, serial: int) -> None:
+        project = self._db.projects.get((index, name))
+        if project is None:
+            raise NotFound(f"no project {name!r} in index {index!r}")
+        self._db.projects[index, name] = dataclasses.replace(
+            project, last_serial=_advance(project.last_serial, serial)
+        )
+
+
+class FakeFileRepository(ports.FileRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, index: str, filename: str) -> DistFile | None:
+        return copy.deepcopy(self._db.files.get((index, filename)))
+
+    def for_project(self, index: str, project: NormalizedName) -> Sequence[DistFile]:
+        found = [f for f in self._db.files.values() if (f.index, f.project) == (index, project)]
+        return copy.deepcopy(sorted(found, key=lambda f: f.upload_time))  # stable: id order
+
+    def add(self, file: DistFile) -> None:
+        if (file.index, file.project) not in self._db.projects:
+            raise NotFound(f"no project {file.project!r} in index {file.index!r}")
+        if (file.index, file.filename) in self._db.files:
+            raise FileExists(f"file {file.filename!r} exists already in index {file.index!r}")
+        stored = dataclasses.replace(file, upload_time=_utc(file.upload_time))
+        self._db.files[file.index, file.filename] = copy.deepcopy(stored)
+
+    def set_yanked(self, index: str, filename: str, *, yanked: bool, reason: str) -> None:
+        file = self._db.files.get((index, filename))
+        if file is None:
+            raise NotFound(f"no file {filename!r} in index {index!r}")
+        self._db.files[index, filename] = dataclasses.replace(
+            file, yanked=yanked, yanked_reason=reason
+        )
+
+    def find_by_sha256(self, sha256: str) -> DistFile | None:
+        found = (f for f in self._db.files.values() if f.digests.sha256 == sha256)
+        return copy.deepcopy(next(found, None))
+
+
+class FakeUserRepository(ports.UserRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, name: str) -> User | None:
+        return self._db.users.get(name)
+
+    def add(self, user: User) -> None:
+        if user.name in self._db.users:
+            raise Conflict(f"a user named {user.name!r} exists already")
+        created = _utc(user.created or _now())
+        self._db.users[user.name] = dataclasses.replace(user, created=created)
+
+    def update(self, user: User) -> None:
+        stored = self._db.users.get(user.name)
+        if stored is None:
+            raise NotFound(f"no user named {user.name!r}")
+        # As the SQL adapter: the creation time is not updatable.
+        self._db.users[user.name] = dataclasses.replace(user, created=stored.created)
+
+    def list(self) -> Sequence[User]:
+        return [self._db.users[name] for name in sorted(self._db.users)]
+
+
+class FakeEventLog(ports.EventLog):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def append(self, event: Event) -> int:
+        serial = self._db.next_serial
+        self._db.next_serial += 1
+        time = _utc(event.time or _now())
+        stored = dataclasses.replace(event, serial=serial, time=time)
+        self._db.events.append(copy.deepcopy(stored))
+        return serial
+
+    def since(self, serial: int, limit: int = 1000) -> Sequence[Event]:
+        return copy.deepcopy([e for e in self._db.events if (e.serial or 0) > serial][:limit])
+
+    def last_serial(self) -> int:
+        if not self._db.events:
+            return 0
+        return self._db.events[-1].serial or 0
+
+
+# Fields an upstream refresh may change; cache state and first_seen belong to the mirror.
+_MIRROR_LISTING_FIELDS = (
+    "version",
+    "upstream_url",
+    "sha256",
+    "size",
+    "upload_time",
+    "requires_python",
+    "yanked",
+    "yanked_reason",
+    "metadata_sha256",
+    "has_metadata",
+)
+
+
+class FakeMirrorRepository(ports.MirrorRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get_project(self, index: str, name: NormalizedName) -> MirrorProject | None:
+        return self._db.mirror_projects.get((index, name))
+
+    def save_project(self, project: MirrorProject) -> None:
+        self._require_index(project.index)
+        self._db.mirror_projects[project.index, project.name] = project
+
+    def list_projects(self, index: str) -> Sequence[MirrorProject]:
+        found = [p for (i, _), p in self._db.mirror_projects.items() if i == index and p.exists]
+        return sorted(found, key=lambda p: p.name)
+
+    def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]:
+        return [f for f in self._db.mirror_files.values() if (f.index, f.project) == (index, name)]
+
+    def get_file(self, index: str, filename: str) -> MirrorFile | None:
+        return self._db.mirror_files.get((index, filename))
+
+    def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        self._require_index(index)
+        for file in files:
+            known = self._db.mirror_files.get((index, file.filename))
+            stored = file
+            if known is not None:
+                listing = {key: getattr(file, key) for key in _MIRROR_LISTING_FIELDS}
+                stored = dataclasses.replace(known, **listing)
+            self._db.mirror_files[index, file.filename] = dataclasses.replace(stored, index=index)
+
+    def remove_files(self, index: str, filenames: Sequence[str]) -> None:
+        for filename in filenames:
+            self._db.mirror_files.pop((index, filename), None)
+
+    def mark_cached(self, index: str, filename: str, *, sha256: str, size: int) -> None:
+        self._update_file(index, filename, cached=True, sha256=sha256, size=size)
+
+    def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None:
+        self._update_file(index, filename, metadata_cached=True, metadata_sha256=sha256)
+
+    def _update_file(self, index: str, filename: str, **values: object) -> None:
+        file = self._db.mirror_files.get((index, filename))
+        if file is None:
+            raise NotFound(f"no mirrored file {filename!r} in index {index!r}")
+        self._db.mirror_files[index, filename] = dataclasses.replace(file, **values)  # type: ignore[arg-type]
+
+    def _require_index(self, index: str) -> None:
+        if index not in self._db.indexes:
+            raise NotFound(f"no index named {index!r}")
+
+
+class ReadOnlyError(RuntimeError):
+    """A read-only fake unit of work was asked to commit changes."""
+
+
+class FakeUnitOfWork:
+    """Works on a private copy of the committed state; commit() publishes it.
+
+    Write units of work hold the factory's lock from enter to exit, as SQLite's
+    BEGIN IMMEDIATE does, so concurrent writers queue and never lose an update.
+    (Not a subclass of ports.UnitOfWork: its read-only repository properties would
+    shadow these attributes; it satisfies the Protocol structurally.)
+    """
+
+    indexes: FakeIndexRepository
+    projects: FakeProjectRepository
+    files: FakeFileRepository
+    users: FakeUserRepository
+    events: FakeEventLog
+    mirror: FakeMirrorRepository
+
+    def __init__(self, factory: FakeUnitOfWorkFactory, *, readonly: bool = False) -> None:
+        self._factory = factory
+        self.readonly = readonly
+        self.committed = False
+        self._db = FakeDatabase()
+
+    def __enter__(self) -> Self:
+        if not self.readonly:
+            self._factory.write_lock.acquire()
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        if not self.readonly:
+            self._factory.write_lock.release()
+
+    def commit(self) -> None:
+        if self.readonly:
+            # The SQL adapters refuse writes in a read-only transaction, too.
+            if self._db != self._snapshot:
+                raise ReadOnlyError("a read-only unit of work changed data")
+        else:
+            self._factory.db = copy.deepcopy(self._db)
+        self.committed = True
+
+    def rollback(self) -> None:
+        self._begin()
+
+    def _begin(self) -> None:
+        self._snapshot = self._factory.db
+        self._db = copy.deepcopy(self._snapshot)
+        self.indexes = FakeIndexRepository(self._db)
+        self.projects = FakeProjectRepository(self._db)
+        self.files = FakeFileRepository(self._db)
+        self.users = FakeUserRepository(self._db)
+        self.events = FakeEventLog(self._db)
+        self.mirror = FakeMirrorRepository(self._db)
+
+
+class FakeUnitOfWorkFactory(ports.UnitOfWorkFactory):
+    def __init__(self) -> None:
+        self.db = FakeDatabase()
+        self.write_lock = threading.RLock()
+        self.created: list[FakeUnitOfWork] = []
+
+    def __call__(self, *, readonly: bool = False) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self, readonly=readonly)
+        self.created.append(uow)
+        return uow
+
+    @property
+    def last(self) -> FakeUnitOfWork:
+        """The most recent unit of work, to assert on (`factory.last.committed`)."""
+        return self.created[-1]
+
+
+class FakeSerialReader(ports.SerialReader):
+    def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
+        self._factory = factory
+
+    def index_serial(self, index: str) -> int | None:
+        found = self._factory.db.indexes.get(index)
+        return None if found is None else found.serial
+
+    def default_index(self) -> str | None:
+        return self._factory.db.default_index
+
+    def resolve(self, index: str | None) -> tuple[str, int] | None:
+        name = self.default_index() if index is None else index
+        serial = None if name is None else self.index_serial(name)
+        return None if name is None or serial is None else (name, serial)
+
+
+def _conforms(factory: FakeUnitOfWorkFactory) -> ports.UnitOfWork:
+    # Makes mypy check that the fake satisfies the UnitOfWork Protocol.
+    return factory()

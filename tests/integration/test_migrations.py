@@ -1,0 +1,128 @@
+"""Migrations build exactly tables.py, on both engines; engines are configured as meant."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from helpers.postgres import (
+    PostgresUnavailableError,
+    postgres_test_database,
+    skip_or_fail_unavailable,
+)
+from packyard.adapters.db.engine import create_engine_for, normalise_url, sqlite_url_for
+from packyard.adapters.db.migrate import current_revision, head_revision, upgrade
+from packyard.adapters.db.tables import metadata
+
+pytestmark = pytest.mark.integration
+
+EngineFactory = Callable[[], Engine]
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """An empty database of the test's own (the session one is migrated already)."""
+    try:
+        with postgres_test_database() as url:
+            yield url
+    except PostgresUnavailableError as error:
+        skip_or_fail_unavailable(error)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineFactory]:
+    """Opens engines on one empty database, as separate processes would."""
+    if request.param == "sqlite":
+        url = sqlite_url_for(tmp_path / "nested" / "data")
+    else:
+        url = request.getfixturevalue("fresh_postgres")
+    engines: list[Engine] = []
+
+    def open_engine() -> Engine:
+        engines.append(create_engine_for(url))
+        return engines[-1]
+
+    yield open_engine
+    for engine in engines:
+        engine.dispose()
+
+
+def test_upgrade_builds_the_schema_of_tables_py(engine_factory: EngineFactory) -> None:
+    engine = engine_factory()
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        assert set(inspect(connection).get_table_names()) == {
+            *metadata.tables,
+            "alembic_version",
+        }
+
+
+def test_upgrade_is_idempotent_and_reaches_head(engine_factory: EngineFactory) -> None:
+    engine = engine_factory()
+    assert current_revision(engine) is None
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+_UPGRADE = "import sys; from packyard.adapters.db import engine, migrate; " + (
+    "migrate.upgrade(engine.create_engine_for(sys.argv[1]))"
+)
+
+
+def test_concurrent_upgrades_from_separate_processes_all_succeed(
+    engine_factory: EngineFactory,
+) -> None:
+    engine = engine_factory()
+    url = engine.url.render_as_string(hide_password=False)
+    # Processes, not threads: threads would also contend for the import lock of
+    # Alembic's env.py, which is not what two replicas starting at once do.
+    processes = [
+        subprocess.Popen([sys.executable, "-c", _UPGRADE, url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+    assert current_revision(engine) == head_revision()
+
+
+def test_sqlite_engine_is_tuned_for_concurrent_use(tmp_path: Path) -> None:
+    engine = create_engine_for(sqlite_url_for(tmp_path / "a" / "b"))
+    try:
+        with engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA busy_timeout").scalar() == 30000
+        assert (tmp_path / "a" / "b" / "packyard.db").is_file()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg"),
+        ("sqlite:///x.db", "sqlite"),
+    ],
+)
+def test_database_urls_get_the_packyard_driver(url: str, driver: str) -> None:
+    assert normalise_url(url).drivername == driver
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg2://u@h/db", "mysql://u@h/db"])
+def test_unsupported_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        create_engine_for(url)
