@@ -54,6 +54,7 @@ def hermetic_env(home: Path, *, path_prefix: Sequence[Path] = ()) -> dict[str, s
         "UV_CACHE_DIR": str(cache / "uv"),
         "UV_NO_PROGRESS": "1",
         "UV_PYTHON_DOWNLOADS": "never",
+        "UV_HTTP_RETRIES": "0",
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "HTTP_PROXY": DEAD_PROXY,
         "HTTPS_PROXY": DEAD_PROXY,
@@ -350,13 +351,10 @@ def post_upload(
     timeout: float = 30.0,
 ) -> httpx.Response:
     body, content_type = encode_multipart(fields, file)
-    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
-        return client.post(
-            url,
-            content=body,
-            headers={"Content-Type": content_type},
-            auth=auth,
-        )
+    with httpx.Client(
+        timeout=timeout, trust_env=False, follow_redirects=False, auth=auth
+    ) as client:
+        return client.post(url, content=body, headers={"Content-Type": content_type})
 
 
 def upload_file(

@@ -111,7 +111,8 @@ def parse_simple_html(text: str, base_url: str) -> SimplePage:
 
 
 def media_type(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "").split(";", 1)[0].strip()
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip()
 
 
 class IndexClient:
@@ -177,7 +178,8 @@ class IndexClient:
     def json_file(self, project: str, filename: str, index: str | None = None) -> dict[str, Any]:
         files = [f for f in self.project_json(project, index)["files"] if f["filename"] == filename]
         assert len(files) == 1, f"{filename!r} listed {len(files)} times in JSON"
-        return files[0]
+        entry: dict[str, Any] = files[0]
+        return entry
 
     def file_url(self, project: str, filename: str, index: str | None = None) -> str:
         return self.project_html(project, index).anchor(filename).url

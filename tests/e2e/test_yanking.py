@@ -67,7 +67,7 @@ def test_yanking_one_file_leaves_the_other_files_of_the_release_alone(
     assert index.json_file(project, sdist.name)["yanked"] is False
 
 
-def test_unyank_makes_the_release_installable_again(
+def test_unyank_clears_the_yank_in_html_and_json(
     release: tuple[Path, Path], cli: Cli, project: str, index: IndexClient
 ) -> None:
     yank(cli, project, "1.0", "--reason", "oops")
