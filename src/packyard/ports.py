@@ -8,7 +8,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
 
-from packyard.domain.models import DistFile, Event, Index, Project, User
+from packyard.domain.models import (
+    DistFile,
+    Event,
+    Index,
+    MirrorFile,
+    MirrorProject,
+    Project,
+    User,
+)
 from packyard.domain.names import NormalizedName
 
 
@@ -105,6 +113,30 @@ class EventLog(Protocol):
     def last_serial(self) -> int: ...
 
 
+class MirrorRepository(Protocol):
+    def get_project(self, index: str, name: NormalizedName) -> MirrorProject | None: ...
+
+    def save_project(self, project: MirrorProject) -> None:
+        """Insert or update the project's fetch state."""
+
+    def list_projects(self, index: str) -> Sequence[MirrorProject]:
+        """Projects the upstream has (exists=True) that were fetched at least once."""
+
+    def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]: ...
+
+    def get_file(self, index: str, filename: str) -> MirrorFile | None: ...
+
+    def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        """Insert new files and update the listing fields (yank state, metadata hash) of
+        known ones; cache state and first_seen of known files are kept."""
+
+    def remove_files(self, index: str, filenames: Sequence[str]) -> None: ...
+
+    def mark_cached(self, index: str, filename: str, *, sha256: str, size: int) -> None: ...
+
+    def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -122,6 +154,9 @@ class UnitOfWork(Protocol):
 
     @property
     def events(self) -> EventLog: ...
+
+    @property
+    def mirror(self) -> MirrorRepository: ...
 
     def __enter__(self) -> Self: ...
 

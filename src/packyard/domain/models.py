@@ -92,3 +92,40 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     time: datetime | None = None
     serial: int | None = None
+
+
+@dataclass(frozen=True)
+class MirrorProject:
+    """What a mirror knows of one upstream project page, and when it last asked."""
+
+    index: str
+    name: NormalizedName
+    display_name: str
+    fetched_at: datetime
+    exists: bool  # False: upstream answered 404 (cached as such for the TTL)
+    etag: str | None = None
+    last_serial: int = 0
+
+
+@dataclass(frozen=True)
+class MirrorFile:
+    """A file an upstream lists. Its bytes are fetched on first download (`cached`)."""
+
+    index: str
+    project: NormalizedName
+    filename: str
+    version: str
+    upstream_url: str
+    first_seen: datetime
+    sha256: str | None = None
+    size: int | None = None
+    # The upstream's upload-time; None when it gave none (then first_seen stands in for
+    # cooldown and as-of, and no time is invented in the output).
+    upload_time: datetime | None = None
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str = ""
+    metadata_sha256: str | None = None
+    has_metadata: bool = False
+    cached: bool = False
+    metadata_cached: bool = False

@@ -157,3 +157,41 @@ events = Table(
     Column("filename", Text, nullable=True),
     Column("data", JSON, nullable=False),
 )
+
+mirror_projects = Table(
+    "mirror_projects",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("exists", Boolean, nullable=False),
+    Column("etag", Text, nullable=True),
+    Column("last_serial", BigInteger, nullable=False, server_default=text("0")),
+    UniqueConstraint("index_id", "name"),
+)
+
+mirror_files = Table(
+    "mirror_files",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("project", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("upstream_url", Text, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("sha256", String(64), nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("upload_time", UTCDateTime, nullable=True),
+    Column("requires_python", Text, nullable=True),
+    Column("yanked", Boolean, nullable=False, server_default=false()),
+    Column("yanked_reason", Text, nullable=False, server_default=text("''")),
+    Column("metadata_sha256", String(64), nullable=True),
+    Column("has_metadata", Boolean, nullable=False, server_default=false()),
+    Column("cached", Boolean, nullable=False, server_default=false()),
+    Column("metadata_cached", Boolean, nullable=False, server_default=false()),
+    UniqueConstraint("index_id", "filename"),
+    Index("ix_mirror_files_index_id", "index_id", "project", "id"),
+)

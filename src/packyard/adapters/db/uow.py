@@ -1,4 +1,4 @@
-"""The unit of work on SQLAlchemy Core: one Connection, one transaction, five repositories."""
+"""The unit of work on SQLAlchemy Core: one Connection, one transaction, six repositories."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from packyard.adapters.db.engine import SQLITE_MODE_OPTION
+from packyard.adapters.db.mirror_repository import SqlMirrorRepository
 from packyard.adapters.db.repositories import (
     SqlEventLog,
     SqlFileRepository,
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     files: SqlFileRepository
     users: SqlUserRepository
     events: SqlEventLog
+    mirror: SqlMirrorRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
         self.files = SqlFileRepository(connection)
         self.users = SqlUserRepository(connection)
         self.events = SqlEventLog(connection)
+        self.mirror = SqlMirrorRepository(connection)
         return self
 
     def __exit__(
