@@ -19,6 +19,7 @@ from packyard.domain.models import DistFile, Event, Index, IndexKind, PackageTyp
 from packyard.domain.names import normalize
 from packyard.domain.upload import UploadForm
 from packyard.ports import FileStore, UnitOfWork, UnitOfWorkFactory
+from packyard.services.changes import record_change
 
 DEFAULT_LIMITS = ArchiveLimits()
 
@@ -105,7 +106,8 @@ def publish(
             raced = None
         else:
             raced = dist
-            serial = uow.events.append(
+            record_change(
+                uow,
                 Event(
                     action="file_uploaded",
                     actor=actor,
@@ -114,10 +116,9 @@ def publish(
                     version=dist.version,
                     filename=filename,
                     data={"sha256": dist.digests.sha256, "size": dist.size},
-                )
+                ),
+                project=parsed.name,
             )
-            uow.projects.touch(index, parsed.name, serial)
-            uow.indexes.bump_serial(index, serial)
             uow.commit()
     if raced is None:
         # Another upload of this filename committed first: same rules as a re-upload.

@@ -10,6 +10,7 @@ from packyard.domain.errors import NotFound
 from packyard.domain.models import DistFile, Event
 from packyard.domain.names import validate_project_name
 from packyard.ports import UnitOfWorkFactory
+from packyard.services.changes import record_change
 from packyard.services.publish import hosted_index
 
 
@@ -44,12 +45,12 @@ def set_yanked(
         ]
         if not changed:
             return []
-        serial = 0
         for file in changed:
             uow.files.set_yanked(
                 index, file.filename, yanked=yanked, reason=reason if yanked else ""
             )
-            serial = uow.events.append(
+            record_change(
+                uow,
                 Event(
                     action="file_yanked" if yanked else "file_unyanked",
                     actor=actor,
@@ -58,9 +59,8 @@ def set_yanked(
                     version=file.version,
                     filename=file.filename,
                     data={"reason": reason} if yanked else {},
-                )
+                ),
+                project=name,
             )
-        uow.projects.touch(index, name, serial)
-        uow.indexes.bump_serial(index, serial)
         uow.commit()
     return changed
