@@ -43,7 +43,7 @@ def postgres_test_database(url: str | None = None) -> Iterator[str]:
         )
     except psycopg.OperationalError as error:
         raise PostgresUnavailableError(
-            f"PostgreSQL at {admin_url.render_as_string()} was unreachable: {error}".strip()
+            f"PostgreSQL at {admin_url.render_as_string()} was unreachable: {error}".rstrip()
         ) from error
     name = f"packyard_test_{secrets.token_hex(6)}"
     with admin:
@@ -59,7 +59,7 @@ def postgres_test_database(url: str | None = None) -> Iterator[str]:
 def skip_or_fail_unavailable(error: PostgresUnavailableError) -> None:
     """On CI a missing PostgreSQL is a broken setup; on a laptop it is a skip."""
     message = (
-        f"{error}. Start PostgreSQL or point {URL_VARIABLE} at one, e.g. "
+        f"{error}\nStart PostgreSQL or point {URL_VARIABLE} at one, e.g. "
         f"{URL_VARIABLE}=postgresql://user:password@host:5432/postgres"
     )
     if os.environ.get("CI"):

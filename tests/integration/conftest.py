@@ -1,7 +1,8 @@
 """Fixtures that run one contract suite per port over every implementation.
 
 - `backend`: a unit-of-work factory and serial reader on SQLite (a fresh file per test),
-  PostgreSQL (one fresh database per session, emptied before each test) and the fakes.
+  PostgreSQL (one fresh database per session, emptied before each test) and the fakes;
+  `sql_backend` the SQL ones only, with `second_engine` to act as another process.
 - `file_store`: LocalFileStore in a temporary directory and FakeFileStore.
 - `postgres_url`: a migrated PostgreSQL database for the session; skips when PostgreSQL
   is unreachable, or fails when the CI variable is set.
