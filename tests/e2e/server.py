@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -51,7 +51,6 @@ class ServerProcess:
     log: IO[bytes]
     user: str = ""
     password: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def upload_url(self) -> str:
