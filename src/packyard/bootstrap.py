@@ -12,10 +12,13 @@ from packyard.adapters.db.engine import create_engine_for
 from packyard.adapters.db.migrate import upgrade
 from packyard.adapters.db.serials import SqlSerialReader
 from packyard.adapters.db.uow import SqlUnitOfWorkFactory
+from packyard.adapters.upstream import pip_default_index
 from packyard.config import Settings
 from packyard.domain.errors import Conflict
 from packyard.ports import FileStore, SerialReader, UnitOfWorkFactory
+from packyard.services.catalog import Catalog
 from packyard.services.indexes import ensure_initial_indexes
+from packyard.services.mirror import MirrorService, Upstreams
 from packyard.services.users import Authenticator
 
 
@@ -33,9 +36,18 @@ class Container:
     serials: SerialReader
     clock: SystemClock
     auth: Authenticator
+    mirror: MirrorService
+    catalog: Catalog
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def upstream_for_new_store(settings: Settings) -> str | None:
+    """A fresh store's mirror upstream: the setting, else the index pip uses here."""
+    if settings.upstream_url is not None:
+        return None if settings.upstream_url.lower() == "none" else settings.upstream_url
+    return pip_default_index()
 
 
 def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
@@ -49,16 +61,31 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
     if migrate:
         try:
             with uow() as unit:
-                ensure_initial_indexes(unit)
+                ensure_initial_indexes(unit, upstream=lambda: upstream_for_new_store(settings))
                 unit.commit()
         except Conflict:
             pass  # another process seeded the store at the same moment
+    files = LocalFileStore(settings.blob_dir)
+    clock = SystemClock()
+    mirror = MirrorService(
+        uow_factory=uow,
+        files=files,
+        clock=clock,
+        upstreams=Upstreams(timeout=settings.upstream_timeout),
+    )
+    prefix = settings.url_prefix
+
+    def file_url(index: str, filename: str, sha256: str | None) -> str:
+        return f"{prefix}/{index}/+f/{sha256 or '_'}/{filename}"
+
     return Container(
         settings=settings,
         engine=engine,
         uow=uow,
-        files=LocalFileStore(settings.blob_dir),
+        files=files,
         serials=SqlSerialReader(engine),
-        clock=SystemClock(),
+        clock=clock,
         auth=Authenticator(uow),
+        mirror=mirror,
+        catalog=Catalog(uow_factory=uow, mirror=mirror, clock=clock, file_url=file_url),
     )

@@ -2,70 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-import getpass
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from packyard.bootstrap import Container, bootstrap
-from packyard.config import ConfigFileError, Settings, describe_settings, load_settings
-from packyard.domain.errors import PackyardError
-from packyard.domain.models import IndexKind
-from packyard.services.indexes import create_index, list_indexes, set_default_index
+from packyard.bootstrap import bootstrap
+from packyard.cli_common import actor, open_store, reports_errors, settings_from, store_options
+from packyard.config import Settings, describe_settings
+from packyard.services.indexes import resolve_index, upload_target
 from packyard.services.users import add_user
 from packyard.services.yank import set_yanked
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def actor() -> str:
-    """Admin commands act as the operating-system user who ran them."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"cli:uid-{os.getuid()}"
-
-
-def store_options(command: F) -> F:
-    """--data-dir and --config, so every command finds the store the same way."""
-    command = click.option(
-        "--config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="TOML settings file [env: PACKYARD_CONFIG].",
-    )(command)
-    command = click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Data directory [env: PACKYARD_DATA_DIR; default: ./packyard-data].",
-    )(command)
-    return command
-
-
-def settings_from(**flags: Any) -> Settings:
-    try:
-        return load_settings(**flags)
-    except (ConfigFileError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from exc
-
-
-def open_store(data_dir: Path | None, config: Path | None) -> Container:
-    return bootstrap(settings_from(data_dir=data_dir, config=config))
-
-
-def reports_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PackyardError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,45 +117,6 @@ def user_add(name: str, admin: bool, data_dir: Path | None, config: Path | None)
     click.echo(f"added {'administrator' if admin else 'user'} {name}")
 
 
-@main.group()
-def index() -> None:
-    """Indexes served at /<name>/simple/."""
-
-
-@index.command("create")
-@click.argument("name")
-@click.option(
-    "--kind", type=click.Choice([k.value for k in IndexKind]), default="hosted", show_default=True
-)
-@store_options
-@reports_errors
-def index_create(name: str, kind: str, data_dir: Path | None, config: Path | None) -> None:
-    """Create an index."""
-    container = open_store(data_dir, config)
-    create_index(uow_factory=container.uow, name=name, kind=IndexKind(kind), actor=actor())
-    click.echo(f"created {kind} index {name}: /{name}/simple/ (upload to /{name}/legacy/)")
-
-
-@index.command("list")
-@store_options
-def index_list(data_dir: Path | None, config: Path | None) -> None:
-    """List indexes; the default one is marked with *."""
-    indexes, default = list_indexes(uow_factory=open_store(data_dir, config).uow)
-    for item in indexes:
-        mark = "*" if item.name == default else " "
-        click.echo(f"{mark} {item.name}\t{item.kind.value}\t/{item.name}/simple/")
-
-
-@index.command("default")
-@click.argument("name")
-@store_options
-@reports_errors
-def index_default(name: str, data_dir: Path | None, config: Path | None) -> None:
-    """Serve NAME at /simple/ and /legacy/."""
-    set_default_index(uow_factory=open_store(data_dir, config).uow, name=name, actor=actor())
-    click.echo(f"default index is now {name}")
-
-
 def _yank_command(yanked: bool) -> Callable[..., None]:
     @click.argument("project")
     @click.argument("version")
@@ -225,9 +135,7 @@ def _yank_command(yanked: bool) -> Callable[..., None]:
     ) -> None:
         container = open_store(data_dir, config)
         with container.uow(readonly=True) as uow:
-            from packyard.services.indexes import resolve_index
-
-            target = resolve_index(uow, index_name).name
+            target = upload_target(uow, resolve_index(uow, index_name)).name
         changed = set_yanked(
             uow_factory=container.uow,
             index=target,
@@ -268,3 +176,14 @@ def import_command(
     refused = run_import(container, directory, index_name=index_name, actor=actor())
     if refused:
         sys.exit(1)
+
+
+def _register() -> None:
+    from packyard.cli_index import index
+    from packyard.cli_mirror import explain, mirror, project
+
+    for command in (index, mirror, project, explain):
+        main.add_command(command)
+
+
+_register()

@@ -11,13 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from packyard.bootstrap import Container
 from packyard.services.importer import ImportOutcome, import_file
-from packyard.services.indexes import resolve_index
+from packyard.services.indexes import resolve_index, upload_target
 
 
 def run_import(container: Container, directory: Path, *, index_name: str | None, actor: str) -> int:
     """Import every file below `directory`; return how many were refused."""
     with container.uow(readonly=True) as uow:
-        index = resolve_index(uow, index_name).name
+        index = upload_target(uow, resolve_index(uow, index_name)).name
     paths = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
     counts = {outcome: 0 for outcome in ImportOutcome}
     refusals: list[str] = []

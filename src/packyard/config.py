@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -46,6 +47,12 @@ class Settings(BaseSettings):
         "info", description="Least severe level logged."
     )
     access_log: bool = Field(True, description="Log one line per request.")
+    upstream_url: str | None = Field(
+        None,
+        description="Upstream of new mirror indexes (and of a fresh store's 'upstream'); "
+        "'none' makes a fresh store without a mirror. Default: the index pip uses here.",
+    )
+    upstream_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the upstream.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -64,6 +71,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'packyard.db').resolve()}"
+
+    @property
+    def url_prefix(self) -> str:
+        """The path part of the base URL, which every generated link starts with."""
+        return urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
 
     @property
     def blob_dir(self) -> Path:

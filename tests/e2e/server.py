@@ -35,6 +35,8 @@ def base_env(home: Path) -> dict[str, str]:
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
+        # A fresh store would otherwise mirror the public index: no test may reach it.
+        "PACKYARD_UPSTREAM_URL": "none",
     }
 
 

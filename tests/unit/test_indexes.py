@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from fakes import FakeUnitOfWorkFactory
-from packyard.domain.errors import Conflict, InvalidName, NotFound
+from packyard.domain.errors import Conflict, InvalidInput, InvalidName, NotFound
+from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Index, IndexKind
 from packyard.services.indexes import (
     DEFAULT_HOSTED,
@@ -78,12 +81,46 @@ def test_duplicate_index_is_a_conflict(uow: FakeUnitOfWorkFactory) -> None:
     assert len(uow.db.events) == 1
 
 
-@pytest.mark.parametrize("kind", [IndexKind.MIRROR, IndexKind.VIRTUAL])
-def test_non_hosted_kinds_are_refused_for_now(uow: FakeUnitOfWorkFactory, kind: IndexKind) -> None:
-    with pytest.raises(Conflict, match=kind.value):
-        create(uow, "elsewhere", kind)
+def test_mirror_index_needs_an_http_upstream(uow: FakeUnitOfWorkFactory) -> None:
+    with pytest.raises(InvalidInput, match="upstream"):
+        create(uow, "elsewhere", IndexKind.MIRROR)
+    with pytest.raises(InvalidInput, match="not an http"):
+        create_index(
+            uow_factory=uow, name="m", kind=IndexKind.MIRROR, actor="root", upstream="ftp://x/"
+        )
 
     assert names(uow) == []
+
+
+def test_mirror_index_keeps_its_upstream_and_ttl(uow: FakeUnitOfWorkFactory) -> None:
+    index = create_index(
+        uow_factory=uow,
+        name="pub",
+        kind=IndexKind.MIRROR,
+        actor="root",
+        upstream="http://127.0.0.1:9/simple",
+        ttl=timedelta(seconds=5),
+    )
+
+    settings = IndexSettings.of(index)
+    assert settings.upstream == "http://127.0.0.1:9/simple/"
+    assert settings.ttl == timedelta(seconds=5)
+
+
+def test_virtual_index_needs_existing_members_and_no_cycle(uow: FakeUnitOfWorkFactory) -> None:
+    create(uow, "a")
+    with pytest.raises(InvalidInput, match="--members"):
+        create(uow, "v", IndexKind.VIRTUAL)
+    with pytest.raises(NotFound, match="missing"):
+        create_index(
+            uow_factory=uow, name="v", kind=IndexKind.VIRTUAL, actor="root", members=["missing"]
+        )
+    with pytest.raises(InvalidInput, match="own member"):
+        create_index(uow_factory=uow, name="v", kind=IndexKind.VIRTUAL, actor="root", members=["v"])
+
+    create_index(uow_factory=uow, name="v", kind=IndexKind.VIRTUAL, actor="root", members=["a"])
+
+    assert names(uow) == ["a", "v"]
 
 
 def test_default_index_is_set_and_resolved_when_no_name_is_given(
@@ -126,25 +163,46 @@ def test_resolving_without_a_name_or_a_default_is_not_found(uow: FakeUnitOfWorkF
         resolve_index(unit, None)
 
 
-def test_empty_store_is_seeded_with_a_default_hosted_index(uow: FakeUnitOfWorkFactory) -> None:
+def test_empty_store_gets_hosted_upstream_and_root_with_root_the_default(
+    uow: FakeUnitOfWorkFactory,
+) -> None:
     with uow() as unit:
-        ensure_initial_indexes(unit)
+        ensure_initial_indexes(unit, upstream=lambda: "http://127.0.0.1:9/simple/")
         unit.commit()
 
     indexes, default = list_indexes(uow_factory=uow)
-    assert [(i.name, i.kind) for i in indexes] == [(DEFAULT_HOSTED, IndexKind.HOSTED)]
-    assert default == DEFAULT_HOSTED
-    assert indexes[0].serial == uow.db.events[-1].serial
+    kinds = {i.name: i.kind for i in indexes}
+    assert kinds == {
+        DEFAULT_HOSTED: IndexKind.HOSTED,
+        "upstream": IndexKind.MIRROR,
+        "root": IndexKind.VIRTUAL,
+    }
+    assert default == "root"
+    root = next(i for i in indexes if i.name == "root")
+    assert IndexSettings.of(root).members == (DEFAULT_HOSTED, "upstream")
+
+
+def test_empty_store_without_upstream_gets_no_mirror(uow: FakeUnitOfWorkFactory) -> None:
+    with uow() as unit:
+        ensure_initial_indexes(unit, upstream=lambda: None)
+        unit.commit()
+
+    indexes, default = list_indexes(uow_factory=uow)
+    assert [(i.name, i.kind) for i in indexes] == [
+        (DEFAULT_HOSTED, IndexKind.HOSTED),
+        ("root", IndexKind.VIRTUAL),
+    ]
+    assert default == "root"
 
 
 def test_seeding_twice_adds_nothing_more(uow: FakeUnitOfWorkFactory) -> None:
     for _ in range(2):
         with uow() as unit:
-            ensure_initial_indexes(unit)
+            ensure_initial_indexes(unit, upstream=lambda: None)
             unit.commit()
 
-    assert names(uow) == [DEFAULT_HOSTED]
-    assert len(uow.db.events) == 1
+    assert names(uow) == [DEFAULT_HOSTED, "root"]
+    assert len(uow.db.events) == 2
 
 
 def test_store_with_indexes_is_not_seeded(uow: FakeUnitOfWorkFactory) -> None:
@@ -152,7 +210,7 @@ def test_store_with_indexes_is_not_seeded(uow: FakeUnitOfWorkFactory) -> None:
     before = uow.db
 
     with uow() as unit:
-        ensure_initial_indexes(unit)
+        ensure_initial_indexes(unit, upstream=lambda: "http://127.0.0.1:9/simple/")
         unit.commit()
 
     assert names(uow) == ["team-a"]

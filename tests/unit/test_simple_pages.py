@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from packyard.domain.models import Digests, DistFile, PackageType, Project
 from packyard.domain.names import NormalizedName, normalize
+from packyard.services.catalog import Listed, ProjectView
 from packyard.services.simple_pages import (
     API_VERSION,
     Page,
@@ -93,8 +94,39 @@ def file_url(f: DistFile) -> str:
     return f"/files/{f.digests.sha256[:2]}/{f.digests.sha256}/{f.filename}"
 
 
+def listed(f: DistFile) -> Listed:
+    return Listed(
+        filename=f.filename,
+        version=f.version,
+        url=file_url(f),
+        sha256=f.digests.sha256,
+        size=f.size,
+        upload_time=f.upload_time,
+        requires_python=f.requires_python,
+        yanked=f.yanked,
+        yanked_reason=f.yanked_reason,
+        metadata_sha256=f.metadata_sha256,
+        has_metadata=f.metadata_sha256 is not None,
+        source=f.index,
+        mirrored=False,
+        first_seen=f.upload_time,
+    )
+
+
 def render(files: list[DistFile], fmt: PageFormat, project: Project = PROJECT) -> Page:
-    return render_project(project, files, file_url, fmt, serial=7)
+    view = ProjectView(
+        index=project.index,
+        name=project.name,
+        display_name=project.display_name,
+        files=tuple(listed(f) for f in files),
+        last_serial=project.last_serial,
+        answered_by=(project.index,),
+    )
+    return render_project(view, fmt, serial=7)
+
+
+def names(*projects: Project) -> list[tuple[str, str]]:
+    return [(p.name, p.display_name) for p in projects]
 
 
 class _Page(HTMLParser):
@@ -223,7 +255,7 @@ def test_files_with_a_sidecar_carry_both_core_metadata_attributes(
 @pytest.mark.parametrize("fmt", [PageFormat.HTML, PageFormat.HTML_V1])
 def test_html_pages_declare_the_repository_version_in_head(fmt: PageFormat) -> None:
     project_page = parse_html(render(FILES, fmt))
-    index_page = parse_html(render_index([PROJECT], lambda p: f"/simple/{p.name}/", fmt, 3))
+    index_page = parse_html(render_index(names(PROJECT), lambda n: f"/simple/{n}/", fmt, 3))
 
     for page in (project_page, index_page):
         assert page.head_meta["pypi:repository-version"] == API_VERSION
@@ -233,7 +265,7 @@ def test_html_pages_declare_the_repository_version_in_head(fmt: PageFormat) -> N
 def test_index_page_has_one_anchor_per_project() -> None:
     other = Project(index="main", name=normalize("zeta"), display_name="Zeta", created=WHEN)
 
-    page = render_index([PROJECT, other], lambda p: f"/simple/{p.name}/", PageFormat.HTML, 3)
+    page = render_index(names(PROJECT, other), lambda n: f"/simple/{n}/", PageFormat.HTML, 3)
 
     anchors = [(attrs["href"], text) for attrs, text in parse_html(page).anchors]
     assert anchors == [("/simple/demo-pkg/", "Demo_Pkg"), ("/simple/zeta/", "Zeta")]
@@ -333,7 +365,7 @@ def test_json_core_metadata_is_a_hash_dict_or_false(document: dict[str, Any]) ->
 
 
 def test_json_index_lists_the_projects() -> None:
-    page = render_index([PROJECT], lambda p: f"/simple/{p.name}/", PageFormat.JSON_V1, 3)
+    page = render_index(names(PROJECT), lambda n: f"/simple/{n}/", PageFormat.JSON_V1, 3)
 
     document = json.loads(page.body)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from packyard.domain.errors import Conflict, FileExists, InvalidMetadata, NotFou
 from packyard.domain.filenames import ParsedFilename, parse_filename
 from packyard.domain.metadata import check_consistency
 from packyard.domain.models import DistFile, Event, Index, IndexKind, PackageType
-from packyard.domain.names import normalize
+from packyard.domain.names import NormalizedName, normalize
 from packyard.domain.upload import UploadForm
 from packyard.ports import FileStore, UnitOfWork, UnitOfWorkFactory
 from packyard.services.changes import record_change
@@ -51,10 +52,13 @@ def publish(
     form: UploadForm | None = None,
     allow_legacy: bool = False,
     limits: ArchiveLimits = DEFAULT_LIMITS,
+    new_project_guard: Callable[[NormalizedName], None] | None = None,
 ) -> PublishResult:
     """Store the spooled file as `filename` in `index`, or explain why not.
 
     The bytes are written before the row, so a crash leaves at worst an unreferenced blob.
+    `new_project_guard` may refuse a name the index does not have yet (dependency
+    confusion: see services.confusion).
     """
     parsed = parse_filename(filename, allow_legacy=allow_legacy)
     if form is not None:
@@ -64,8 +68,11 @@ def publish(
     with uow_factory(readonly=True) as uow:
         hosted_index(uow, index)
         existing = uow.files.get(index, filename)
+        is_new_project = uow.projects.get(index, parsed.name) is None
     if existing is not None:
         return _existing(existing, received)
+    if is_new_project and new_project_guard is not None:
+        new_project_guard(parsed.name)
 
     inspection = inspect_distribution(received.path, parsed, limits)
     meta = inspection.metadata

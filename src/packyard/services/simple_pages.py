@@ -18,7 +18,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from packaging.version import InvalidVersion, Version
 
-from packyard.domain.models import DistFile, Project
+from packyard.domain.models import DistFile
+from packyard.services.catalog import Listed, ProjectView
 
 API_VERSION = "1.1"
 
@@ -41,12 +42,14 @@ class Page:
     content_type: str
     serial: int  # the index serial the page was rendered at (its validity)
     last_serial: int  # X-PyPI-Last-Serial: the latest change the page shows
+    # Epoch seconds after which the page must be recomputed even if no serial moved (a
+    # mirror's TTL, a cooldown ending); None: valid while the serial holds.
+    expires: float | None = None
 
 
-FileUrl = Callable[[DistFile], str]
-
-
-def make_page(body: bytes, fmt: PageFormat, serial: int, last_serial: int) -> Page:
+def make_page(
+    body: bytes, fmt: PageFormat, serial: int, last_serial: int, *, expires: float | None = None
+) -> Page:
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
     charset = "" if fmt.is_json else "; charset=utf-8"
     return Page(
@@ -57,6 +60,7 @@ def make_page(body: bytes, fmt: PageFormat, serial: int, last_serial: int) -> Pa
         content_type=f"{fmt.value}{charset}",
         serial=serial,
         last_serial=last_serial,
+        expires=expires,
     )
 
 
@@ -76,51 +80,66 @@ def sorted_versions(files: Sequence[DistFile]) -> list[str]:
     return sorted({f.version for f in files}, key=_version_key)
 
 
-def render_project(
-    project: Project, files: Sequence[DistFile], file_url: FileUrl, fmt: PageFormat, serial: int
-) -> Page:
+FileUrl = Callable[[DistFile], str]
+
+
+def render_project(view: ProjectView, fmt: PageFormat, serial: int) -> Page:
     if fmt.is_json:
-        body = json.dumps(_project_json(project, files, file_url)).encode()
+        body = json.dumps(_project_json(view)).encode()
     else:
         body = (
             _templates()
             .get_template("project.html")
-            .render(api_version=API_VERSION, project=project, files=files, file_url=file_url)
+            .render(api_version=API_VERSION, view=view, core_metadata=_core_metadata_attribute)
             .encode()
         )
-    return make_page(body, fmt, serial, project.last_serial)
+    expires = view.expires_at.timestamp() if view.expires_at else None
+    return make_page(body, fmt, serial, view.last_serial, expires=expires)
 
 
-def _project_json(project: Project, files: Sequence[DistFile], file_url: FileUrl) -> dict[str, Any]:
+def _core_metadata_attribute(file: Listed) -> str | None:
+    if file.metadata_sha256:
+        return f"sha256={file.metadata_sha256}"
+    return "true" if file.has_metadata else None
+
+
+def _project_json(view: ProjectView) -> dict[str, Any]:
     return {
-        "meta": {"api-version": API_VERSION, "_last-serial": project.last_serial},
-        "name": project.name,
-        "versions": sorted_versions(files),
-        "files": [
-            {
-                "filename": f.filename,
-                "url": file_url(f),
-                "hashes": {"sha256": f.digests.sha256},
-                "requires-python": f.requires_python,
-                "size": f.size,
-                "upload-time": format_time(f.upload_time),
-                "yanked": (f.yanked_reason or True) if f.yanked else False,
-                "core-metadata": (
-                    {"sha256": f.metadata_sha256} if f.metadata_sha256 is not None else False
-                ),
-            }
-            for f in files
-        ],
+        "meta": {"api-version": API_VERSION, "_last-serial": view.last_serial},
+        "name": view.name,
+        "versions": sorted({f.version for f in view.files}, key=_version_key),
+        "files": [_file_json(f) for f in view.files],
     }
 
 
+def _file_json(f: Listed) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "filename": f.filename,
+        "url": f.url,
+        "hashes": {"sha256": f.sha256} if f.sha256 else {},
+        "requires-python": f.requires_python,
+        "yanked": (f.yanked_reason or True) if f.yanked else False,
+        "core-metadata": ({"sha256": f.metadata_sha256} if f.metadata_sha256 else f.has_metadata),
+    }
+    # Unknown (an upstream that did not say) stays absent: nothing is invented.
+    if f.size is not None:
+        entry["size"] = f.size
+    if f.upload_time is not None:
+        entry["upload-time"] = format_time(f.upload_time)
+    return entry
+
+
 def render_index(
-    projects: Sequence[Project], project_url: Callable[[Project], str], fmt: PageFormat, serial: int
+    projects: Sequence[tuple[str, str]],
+    project_url: Callable[[str], str],
+    fmt: PageFormat,
+    serial: int,
 ) -> Page:
+    """The project list; `projects` are (normalised name, display name) pairs."""
     if fmt.is_json:
         data = {
             "meta": {"api-version": API_VERSION, "_last-serial": serial},
-            "projects": [{"name": p.display_name} for p in projects],
+            "projects": [{"name": display} for _, display in projects],
         }
         body = json.dumps(data).encode()
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,6 +18,7 @@ from packyard.logs import configure_logging
 from packyard.web import files, json_api, ops, simple
 from packyard.web.access_log import AccessLogMiddleware
 from packyard.web.errors import packyard_error_handler, text_error
+from packyard.web.explain import explain
 from packyard.web.fastpath import PageFastPath
 from packyard.web.metrics import MetricsMiddleware, metrics
 from packyard.web.state import Urls, WebState
@@ -59,6 +59,9 @@ def routes() -> list[Route]:
         Route("/{index}/pypi/{project}/json", json_api.project_document, methods=READ),
         Route("/{index}/pypi/{project}/{version}/json", json_api.project_document, methods=READ),
         Route("/{index}/+f/{sha256}/{filename}", files.file_download, methods=READ),
+        Route("/{index}/+explain/{project}", explain, methods=READ),
+        Route("/{index}/+as-of/{when}/simple/{project}", simple.as_of_project_page, methods=READ),
+        Route("/{index}/+as-of/{when}/simple/{project}/", simple.as_of_project_page, methods=READ),
     ]
 
 
@@ -66,11 +69,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     built = container or bootstrap(settings)
-    prefix = urlsplit(settings.base_url).path.rstrip("/") if settings.base_url else ""
+    prefix = settings.url_prefix
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await built.mirror.aclose()
         if container is None:
             built.close()
 

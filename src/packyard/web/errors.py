@@ -5,11 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from packyard.adapters.upstream import UpstreamError, UpstreamNotFound, UpstreamTimeout
 from packyard.domain import errors
 
 REALM = 'Basic realm="packyard", charset="UTF-8"'
 
 _STATUS: tuple[tuple[type[errors.PackyardError], int], ...] = (
+    (UpstreamTimeout, 504),
+    (UpstreamNotFound, 404),
+    (UpstreamError, 502),
     # FileExists first: it is a Conflict, but clients match "File already exists" on a 400.
     (errors.FileExists, 400),
     (errors.InvalidInput, 400),

@@ -1,40 +1,78 @@
-"""Distribution files and their metadata sidecars: immutable, ranged, strongly tagged."""
+"""Distribution files and their metadata sidecars: immutable, ranged, strongly tagged.
+
+Every index serves files under /<index>/+f/<sha256>/<filename>; a virtual index's link
+leads to the member that holds the file, through the same policy checks as its page.
+"""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
-from packyard.domain.models import DistFile
+from packyard.domain.models import Index
+from packyard.services.catalog import Located
 from packyard.web.errors import text_error
 from packyard.web.metrics import BYTES_SERVED
 from packyard.web.state import WebState, state
 
 IMMUTABLE = "max-age=31536000, public, immutable"
 METADATA_SUFFIX = ".metadata"
+WHEEL_OR_SDIST = "application/octet-stream"
 
 
 async def file_download(request: Request) -> Response:
     web = state(request)
-    index = request.path_params["index"]
+    catalog = web.container.catalog
+    index_name = request.path_params["index"]
     sha256 = request.path_params["sha256"]
     filename = request.path_params["filename"]
     sidecar = filename.endswith(METADATA_SUFFIX)
     stored_name = filename[: -len(METADATA_SUFFIX)] if sidecar else filename
-    dist = await run_in_threadpool(_lookup, web, index, stored_name)
-    if dist is None or dist.digests.sha256 != sha256:
-        return text_error(404, f"There is no file {stored_name} in index {index!r}")
+    index = await catalog.index(index_name)
+    if index is None:
+        return text_error(404, f"There is no index named {index_name!r}")
+    located = await catalog.locate(index, stored_name)
+    if located.listed.sha256 not in {None, sha256} and sha256 != "_":
+        return text_error(404, f"There is no file {stored_name} with sha256 {sha256}")
     if sidecar:
-        if dist.metadata_sha256 is None:
-            return text_error(404, f"{stored_name} has no core metadata file")
-        return _blob_response(request, web, dist.metadata_sha256, "text/plain; charset=utf-8")
-    return _blob_response(request, web, sha256, "application/octet-stream", dist.filename)
+        return await _sidecar(request, web, located)
+    if located.hosted is not None:
+        return _blob_response(request, web, located.hosted.digests.sha256, WHEEL_OR_SDIST, filename)
+    return await _mirrored(request, web, located)
 
 
-def _lookup(web: WebState, index: str, filename: str) -> DistFile | None:
-    with web.container.uow(readonly=True) as uow:
-        return uow.files.get(index, filename)
+async def _sidecar(request: Request, web: WebState, located: Located) -> Response:
+    media_type = "text/plain; charset=utf-8"
+    if located.hosted is not None:
+        if located.hosted.metadata_sha256 is None:
+            return text_error(404, f"{located.listed.filename} has no core metadata file")
+        return _blob_response(request, web, located.hosted.metadata_sha256, media_type)
+    assert located.mirrored is not None
+    if not located.mirrored.has_metadata:
+        return text_error(404, f"{located.listed.filename} has no core metadata file")
+    key = await web.container.mirror.ensure_metadata(located.source, located.mirrored)
+    return _blob_response(request, web, key, media_type)
+
+
+async def _mirrored(request: Request, web: WebState, located: Located) -> Response:
+    file = located.mirrored
+    assert file is not None
+    mirror = web.container.mirror
+    source: Index = located.source
+    ranged = request.method == "HEAD" or "range" in request.headers
+    if file.cached or ranged:
+        # HEAD and Range need the whole file here first: fetch, then answer from disk.
+        key = await mirror.ensure_file(source, file)
+        return _blob_response(request, web, key, WHEEL_OR_SDIST, file.filename)
+    headers = {"Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+    if file.sha256:
+        headers["ETag"] = f'"{file.sha256}"'
+    if file.size is not None:
+        headers["Content-Length"] = str(file.size)
+        BYTES_SERVED.inc(file.size)
+    return StreamingResponse(
+        mirror.stream_file(source, file), media_type=WHEEL_OR_SDIST, headers=headers
+    )
 
 
 def _blob_response(
@@ -45,10 +83,10 @@ def _blob_response(
     if request.headers.get("if-none-match") in {etag, "*"}:
         return Response(status_code=304, headers=headers)
     path = web.container.files.local_path(key)
-    if path is None:
+    if path is None or not path.exists():
         return text_error(500, "The blob store cannot serve this file from local disk")
     if request.method != "HEAD" and "range" not in request.headers:
-        BYTES_SERVED.inc(_size(web, key))
+        BYTES_SERVED.inc(path.stat().st_size)
     # No Content-Encoding is ever set here: clients must get the archive's own bytes.
     return FileResponse(
         path,
@@ -57,10 +95,3 @@ def _blob_response(
         filename=filename,
         content_disposition_type="attachment",
     )
-
-
-def _size(web: WebState, key: str) -> int:
-    try:
-        return web.container.files.size(key)
-    except FileNotFoundError:
-        return 0

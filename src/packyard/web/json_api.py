@@ -1,4 +1,8 @@
-"""`/pypi/<project>/json` and `/pypi/<project>/<version>/json`, like warehouse."""
+"""`/pypi/<project>/json` and `/pypi/<project>/<version>/json`, like warehouse.
+
+Answered for projects whose files packyard holds (hosted), also through a virtual index
+whose answering member is hosted; mirrored projects have their upstream's JSON API.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from packyard.domain.models import DistFile
-from packyard.domain.names import normalize
+from packyard.domain.models import DistFile, IndexKind
+from packyard.domain.names import NormalizedName, normalize
 from packyard.services.json_api import project_json
 from packyard.web.errors import text_error
 from packyard.web.state import WebState, state
@@ -21,7 +25,7 @@ async def project_document(request: Request) -> Response:
     resolved = web.container.serials.resolve(via)
     if resolved is None:
         return text_error(404, f"There is no index named {via!r}" if via else "No default index")
-    index = resolved[0]
+    serving = resolved[0]
     raw = request.path_params["project"]
     version = request.path_params.get("version")
     name = normalize(raw)
@@ -29,24 +33,49 @@ async def project_document(request: Request) -> Response:
         prefix = f"{web.urls.prefix}/{via}" if via else web.urls.prefix
         tail = f"{version}/json" if version else "json"
         return RedirectResponse(f"{prefix}/pypi/{name}/{tail}", 301)
-    document = await run_in_threadpool(_load, web, request, index, via, name, version)
+    holder = await _hosted_holder(web, serving, name)
+    document = None
+    if holder is not None:
+        document = await run_in_threadpool(_load, web, request, holder, serving, via, name, version)
     if document is None:
         what = f"{name} {version}" if version else name
-        return text_error(404, f"There is no project or release {what!r} in index {index!r}")
+        return text_error(404, f"There is no hosted project or release {what!r} in {serving!r}")
     return JSONResponse(document, headers={"Cache-Control": "max-age=60, public"})
 
 
+async def _hosted_holder(web: WebState, serving: str, name: NormalizedName) -> str | None:
+    """The hosted index whose files `serving` shows for the project, if any."""
+    catalog = web.container.catalog
+    index = await catalog.index(serving)
+    if index is None:
+        return None
+    if index.kind is IndexKind.HOSTED:
+        return index.name
+    view = await catalog.project(index, name)
+    if view is None or not view.answered_by:
+        return None
+    holder = await catalog.index(view.answered_by[0])
+    return holder.name if holder is not None and holder.kind is IndexKind.HOSTED else None
+
+
 def _load(
-    web: WebState, request: Request, index: str, via: str | None, name: str, version: str | None
+    web: WebState,
+    request: Request,
+    holder: str,
+    serving: str,
+    via: str | None,
+    name: NormalizedName,
+    version: str | None,
 ) -> dict[str, Any] | None:
     with web.container.uow(readonly=True) as uow:
-        project = uow.projects.get(index, normalize(name))
-        files = uow.files.for_project(index, project.name) if project else []
+        project = uow.projects.get(holder, name)
+        files = uow.files.for_project(holder, project.name) if project else []
     if project is None or not files:
         return None
+    file_url = web.container.catalog.file_url
 
-    def file_url(f: DistFile) -> str:
-        return web.urls.absolute(request, web.urls.file(f))
+    def absolute_file_url(f: DistFile) -> str:
+        return web.urls.absolute(request, file_url(serving, f.filename, f.digests.sha256))
 
     project_url = web.urls.absolute(request, web.urls.simple(via, name))
     json_root = web.urls.absolute(request, f"{web.urls.prefix}{f'/{via}' if via else ''}/pypi/")
@@ -54,7 +83,7 @@ def _load(
         project,
         files,
         version=version,
-        file_url=file_url,
+        file_url=absolute_file_url,
         project_url=project_url,
         release_url=lambda v: f"{json_root}{name}/{v}/json",
     )

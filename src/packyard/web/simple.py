@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import time
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from packyard.domain.names import normalize
+from packyard.domain.durations import parse_point_in_time
+from packyard.domain.names import NormalizedName, normalize
 from packyard.services.simple_pages import Page, PageFormat, render_index, render_project
 from packyard.web.errors import text_error
 from packyard.web.negotiation import NotAcceptable, choose_format
-from packyard.web.state import WebState, state
+from packyard.web.state import Missing, WebState, state
 
 CACHE_CONTROL = b"max-age=60, public"
 
@@ -47,20 +50,57 @@ async def project_page(request: Request) -> Response:
     key = (index, name, fmt.value)
     entry = web.pages.get(key, serial)
     if entry is None:
-        entry = await run_in_threadpool(_load_project, web, index, name, fmt, serial)
+        entry = await _render_project(web, index, name, fmt, serial)
         web.pages.put(key, entry)
-    if isinstance(entry, int):
+    if isinstance(entry, Missing):
         return text_error(404, f"There is no project named {name!r} in index {index!r}")
     return page_response(request, entry)
 
 
-def _load_project(web: WebState, index: str, name: str, fmt: PageFormat, serial: int) -> Page | int:
-    with web.container.uow(readonly=True) as uow:
-        project = uow.projects.get(index, normalize(name))
-        if project is None:
-            return serial
-        files = uow.files.for_project(index, project.name)
-    return render_project(project, files, web.urls.file, fmt, serial)
+async def _render_project(
+    web: WebState,
+    index_name: str,
+    name: NormalizedName,
+    fmt: PageFormat,
+    serial: int,
+    as_of: datetime | None = None,
+) -> Page | Missing:
+    catalog = web.container.catalog
+    index = await catalog.index(index_name)
+    if index is None:
+        return Missing(serial)
+    view = await catalog.project(index, name, as_of=as_of)
+    if view is None:
+        recheck = await catalog.recheck_after(index)
+        return Missing(serial, time.time() + recheck.total_seconds() if recheck else None)
+    return render_project(view, fmt, serial)
+
+
+async def as_of_project_page(request: Request) -> Response:
+    """`/<index>/+as-of/<time>/simple/<project>/`: only files uploaded by then."""
+    web = state(request)
+    resolved = _resolve(web, request)
+    if isinstance(resolved, Response):
+        return resolved
+    index, serial = resolved
+    when = request.path_params["when"]
+    as_of = parse_point_in_time(when)
+    raw = request.path_params["project"]
+    name = normalize(raw)
+    if raw != name or not request.url.path.endswith("/"):
+        base = f"{web.urls.prefix}/{index}/+as-of/{when}/simple/{name}/"
+        return RedirectResponse(base, 301)
+    fmt = _format(request)
+    if isinstance(fmt, Response):
+        return fmt
+    key = (index, f"{name}@{as_of.isoformat()}", fmt.value)
+    entry = web.pages.get(key, serial)
+    if entry is None:
+        entry = await _render_project(web, index, name, fmt, serial, as_of=as_of)
+        web.pages.put(key, entry)
+    if isinstance(entry, Missing):
+        return text_error(404, f"There is no project named {name!r} in index {index!r}")
+    return page_response(request, entry)
 
 
 async def index_page(request: Request) -> Response:
@@ -78,15 +118,12 @@ async def index_page(request: Request) -> Response:
     key = (index, f"/{via or ''}", fmt.value)  # links differ by the route the client used
     entry = web.pages.get(key, serial)
     if not isinstance(entry, Page):
-        entry = await run_in_threadpool(_load_index, web, index, via, fmt, serial)
+        catalog = web.container.catalog
+        found = await catalog.index(index)
+        names = await catalog.project_names(found) if found else []
+        entry = render_index(names, lambda name: web.urls.simple(via, name), fmt, serial)
         web.pages.put(key, entry)
     return page_response(request, entry)
-
-
-def _load_index(web: WebState, index: str, via: str | None, fmt: PageFormat, serial: int) -> Page:
-    with web.container.uow(readonly=True) as uow:
-        projects = sorted(uow.projects.list(index), key=lambda p: p.name)
-    return render_index(projects, lambda p: web.urls.simple(via, p.name), fmt, serial)
 
 
 def cached_reply(

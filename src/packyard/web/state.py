@@ -3,34 +3,46 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from packyard.bootstrap import Container
-from packyard.domain.models import DistFile
 from packyard.services.simple_pages import Page
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A cached 404: the project was not found at this serial (until `expires`)."""
+
+    serial: int
+    expires: float | None = None
+
+
+Entry = Page | Missing
+
+
 class PageCache:
-    """Rendered pages by (index, project, format); an entry is valid while its serial is
-    the index's current serial. Bounded, least recently used out first."""
+    """Rendered pages by (index, project, format). An entry is valid while its serial is
+    the index's current serial and its expiry (if any) has not passed. Bounded, least
+    recently used out first."""
 
     def __init__(self, max_entries: int = 20_000) -> None:
-        self._entries: OrderedDict[tuple[str, str, str], Page | int] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str], serial: int) -> Page | int | None:
-        """The cached page, or the serial at which the project was found missing."""
+    def get(self, key: tuple[str, str, str], serial: int) -> Entry | None:
         entry = self._entries.get(key)
-        if entry is None:
+        if entry is None or entry.serial != serial:
             return None
-        cached_serial = entry if isinstance(entry, int) else entry.serial
-        return entry if cached_serial == serial else None
+        if entry.expires is not None and entry.expires <= time.time():
+            return None
+        return entry
 
-    def put(self, key: tuple[str, str, str], entry: Page | int) -> None:
+    def put(self, key: tuple[str, str, str], entry: Entry) -> None:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -44,9 +56,6 @@ class Urls:
 
     prefix: str = ""
     base_url: str | None = None
-
-    def file(self, f: DistFile) -> str:
-        return f"{self.prefix}/{f.index}/+f/{f.digests.sha256}/{f.filename}"
 
     def simple(self, index: str | None, project: str | None = None) -> str:
         root = f"{self.prefix}/simple/" if index is None else f"{self.prefix}/{index}/simple/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import from_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -10,7 +11,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from packyard.adapters.spool import limit_stream, spool_file, too_large
 from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.names import NormalizedName
 from packyard.domain.upload import UploadForm
+from packyard.services.confusion import check_new_project
+from packyard.services.indexes import resolve_index, upload_target
 from packyard.services.publish import PublishResult, publish
 from packyard.web.auth import require_user
 from packyard.web.metrics import UPLOADS
@@ -26,7 +30,7 @@ async def upload(request: Request) -> Response:
     resolved = web.container.serials.resolve(named)
     if resolved is None:
         raise NotFound(f"There is no index named {named!r} to upload to")
-    index = resolved[0]
+    index = await run_in_threadpool(_upload_target, web, resolved[0])
     user = await require_user(request)
     limit = web.container.settings.max_upload_size
     declared = request.headers.get("content-length", "")
@@ -48,6 +52,11 @@ async def upload(request: Request) -> Response:
     return PlainTextResponse(
         f"{result.file.filename} already exists with identical contents; nothing changed\n"
     )
+
+
+def _upload_target(web: WebState, name: str) -> str:
+    with web.container.uow(readonly=True) as uow:
+        return upload_target(uow, resolve_index(uow, name)).name
 
 
 async def _parse_form(request: Request, limit: int) -> FormData:
@@ -77,6 +86,15 @@ async def _publish_form(web: WebState, form: FormData, *, index: str, actor: str
         container.files.staging_dir(),
         max_size=container.settings.max_upload_size,
     )
+
+    def guard(name: NormalizedName) -> None:
+        # publish runs in a worker thread; the upstream check is async.
+        from_thread.run(
+            lambda: check_new_project(
+                uow_factory=container.uow, mirror=container.mirror, hosted=index, name=name
+            )
+        )
+
     try:
         return await run_in_threadpool(
             lambda: publish(
@@ -88,6 +106,7 @@ async def _publish_form(web: WebState, form: FormData, *, index: str, actor: str
                 actor=actor,
                 now=container.clock.now(),
                 form=upload_form,
+                new_project_guard=guard,
             )
         )
     finally:

@@ -1,0 +1,357 @@
+"""What an index shows for a project, whatever its kind: the read side of every index.
+
+A hosted index shows its uploads, a mirror what its upstream lists, and a virtual index
+the first member that has the project (never a later one: an internal project shadows a
+public one of the same name). Policies of every index on the way filter the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from starlette.concurrency import run_in_threadpool
+
+from packyard.domain.errors import Forbidden, InvalidInput, NotFound
+from packyard.domain.filenames import parse_filename
+from packyard.domain.index_config import IndexSettings
+from packyard.domain.models import DistFile, Index, IndexKind, MirrorFile
+from packyard.domain.names import NormalizedName
+from packyard.domain.policy import Candidate, Policy, evaluate_all, next_change, visible_as_of
+from packyard.ports import Clock, UnitOfWorkFactory
+from packyard.services.mirror import MirrorService
+
+# Where a file of `source` index is downloaded through `serving` index.
+FileUrl = Callable[[str, str, str | None], str]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One file as a page lists it."""
+
+    filename: str
+    version: str
+    url: str
+    sha256: str | None
+    size: int | None
+    upload_time: datetime | None
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str
+    metadata_sha256: str | None
+    has_metadata: bool
+    source: str  # the index that holds the file
+    mirrored: bool
+    first_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    index: str
+    name: NormalizedName
+    display_name: str
+    files: tuple[Listed, ...]
+    last_serial: int
+    answered_by: tuple[str, ...]
+    shadowed: tuple[str, ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()  # (filename, why)
+    expires_at: datetime | None = None  # recompute by then (mirror TTL, cooldown ending)
+    stale: bool = False
+
+
+@dataclass
+class _Found:
+    """A member's answer before the serving index's own policy is applied."""
+
+    display_name: str
+    last_serial: int
+    files: list[tuple[Listed, tuple[Policy, ...]]]
+    answered_by: list[str]
+    shadowed: list[str] = field(default_factory=list)
+    expires_at: datetime | None = None
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Located:
+    """A file as `serving` lists it, with the record that holds its bytes."""
+
+    listed: Listed
+    source: Index
+    hosted: DistFile | None = None
+    mirrored: MirrorFile | None = None
+
+
+class Catalog:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        mirror: MirrorService,
+        clock: Clock,
+        file_url: FileUrl,
+    ) -> None:
+        self._uow = uow_factory
+        self._mirror = mirror
+        self._clock = clock
+        self.file_url = file_url
+
+    async def index(self, name: str) -> Index | None:
+        return await run_in_threadpool(self._get_index, name)
+
+    def _get_index(self, name: str) -> Index | None:
+        with self._uow(readonly=True) as uow:
+            return uow.indexes.get(name)
+
+    async def project(
+        self, index: Index, name: NormalizedName, *, as_of: datetime | None = None
+    ) -> ProjectView | None:
+        """The project as `index` serves it, or None when no member has it."""
+        found = await self._find(index, name, serving=index.name, depth=0)
+        if found is None:
+            return None
+        now = self._clock.now()
+        listed: list[Listed] = []
+        removed: list[tuple[str, str]] = []
+        for file, policies in found.files:
+            if as_of is not None and not visible_as_of(_candidate(name, file), as_of):
+                removed.append((file.filename, f"uploaded after {as_of.isoformat()}"))
+                continue
+            verdict = evaluate_all(policies, _candidate(name, file), now=now)
+            if verdict.allowed:
+                listed.append(file)
+            else:
+                removed.append((file.filename, verdict.reason or "refused by policy"))
+        expiry = [t for t in (found.expires_at, self._cooldown_end(found, name, now)) if t]
+        return ProjectView(
+            index=index.name,
+            name=name,
+            display_name=found.display_name,
+            files=tuple(listed),
+            last_serial=found.last_serial,
+            answered_by=tuple(found.answered_by),
+            shadowed=tuple(found.shadowed),
+            removed=tuple(removed),
+            expires_at=min(expiry) if expiry else None,
+            stale=found.stale,
+        )
+
+    def _cooldown_end(self, found: _Found, name: NormalizedName, now: datetime) -> datetime | None:
+        ends = [
+            next_change(policies, [_candidate(name, file)], now=now)
+            for file, policies in found.files
+        ]
+        return min((t for t in ends if t is not None), default=None)
+
+    async def _find(
+        self, index: Index, name: NormalizedName, *, serving: str, depth: int
+    ) -> _Found | None:
+        settings = IndexSettings.of(index)
+        own = (settings.policy,)
+        if index.kind is IndexKind.HOSTED:
+            found = await run_in_threadpool(self._hosted, index.name, name, serving)
+        elif index.kind is IndexKind.MIRROR:
+            found = await self._mirrored(index, name, serving)
+        else:
+            found = await self._virtual(index, settings, name, serving, depth)
+        if found is not None:
+            found.files = [(file, (*policies, *own)) for file, policies in found.files]
+        return found
+
+    def _hosted(self, index: str, name: NormalizedName, serving: str) -> _Found | None:
+        with self._uow(readonly=True) as uow:
+            project = uow.projects.get(index, name)
+            files = uow.files.for_project(index, name) if project else ()
+        if project is None:
+            return None
+        return _Found(
+            display_name=project.display_name,
+            last_serial=project.last_serial,
+            files=[(self._from_hosted(f, serving), ()) for f in files],
+            answered_by=[index],
+        )
+
+    async def _mirrored(self, index: Index, name: NormalizedName, serving: str) -> _Found | None:
+        state = await self._mirror.project(index, name)
+        if state is None or not state.project.exists:
+            return None
+        return _Found(
+            display_name=state.project.display_name,
+            last_serial=state.project.last_serial,
+            files=[(self._from_mirror(f, serving), ()) for f in state.files],
+            answered_by=[index.name],
+            expires_at=state.expires_at,
+            stale=state.stale,
+        )
+
+    async def _virtual(
+        self,
+        index: Index,
+        settings: IndexSettings,
+        name: NormalizedName,
+        serving: str,
+        depth: int,
+    ) -> _Found | None:
+        if depth > 8:
+            return None  # a cycle of virtual indexes; index set refuses them, this is a guard
+        merged: _Found | None = None
+        for member_name in settings.members:
+            member = await self.index(member_name)
+            if member is None:
+                continue
+            if merged is not None and name not in settings.merge:
+                if await self._has(member, name, depth + 1):
+                    merged.shadowed.append(member_name)
+                continue
+            found = await self._find(member, name, serving=serving, depth=depth + 1)
+            if found is None:
+                continue
+            if merged is None:
+                merged = found
+                continue
+            seen = {file.filename for file, _ in merged.files}
+            merged.files += [(f, p) for f, p in found.files if f.filename not in seen]
+            merged.answered_by += found.answered_by
+            merged.last_serial = max(merged.last_serial, found.last_serial)
+            merged.stale = merged.stale or found.stale
+            merged.expires_at = _earliest(merged.expires_at, found.expires_at)
+        return merged
+
+    async def _has(self, index: Index, name: NormalizedName, depth: int) -> bool:
+        """Whether a shadowed member has the project, for +explain; never fetches upstream."""
+        if index.kind is IndexKind.VIRTUAL:
+            settings = IndexSettings.of(index)
+            for member_name in settings.members:
+                member = await self.index(member_name)
+                if member is not None and depth < 8 and await self._has(member, name, depth + 1):
+                    return True
+            return False
+        return await run_in_threadpool(self._has_stored, index, name)
+
+    def _has_stored(self, index: Index, name: NormalizedName) -> bool:
+        with self._uow(readonly=True) as uow:
+            if index.kind is IndexKind.HOSTED:
+                return uow.projects.get(index.name, name) is not None
+            cached = uow.mirror.get_project(index.name, name)
+            return cached is not None and cached.exists
+
+    def _from_hosted(self, f: DistFile, serving: str) -> Listed:
+        return Listed(
+            filename=f.filename,
+            version=f.version,
+            url=self.file_url(serving, f.filename, f.digests.sha256),
+            sha256=f.digests.sha256,
+            size=f.size,
+            upload_time=f.upload_time,
+            requires_python=f.requires_python,
+            yanked=f.yanked,
+            yanked_reason=f.yanked_reason,
+            metadata_sha256=f.metadata_sha256,
+            has_metadata=f.metadata_sha256 is not None,
+            source=f.index,
+            mirrored=False,
+            first_seen=f.upload_time,
+        )
+
+    def _from_mirror(self, f: MirrorFile, serving: str) -> Listed:
+        return Listed(
+            filename=f.filename,
+            version=f.version,
+            url=self.file_url(serving, f.filename, f.sha256),
+            sha256=f.sha256,
+            size=f.size,
+            upload_time=f.upload_time,
+            requires_python=f.requires_python,
+            yanked=f.yanked,
+            yanked_reason=f.yanked_reason,
+            metadata_sha256=f.metadata_sha256,
+            has_metadata=f.has_metadata,
+            source=f.index,
+            mirrored=True,
+            first_seen=f.first_seen,
+        )
+
+    async def locate(self, serving: Index, filename: str) -> Located:
+        """Find a file the way `serving` lists it; a file its policies remove is refused
+        (Forbidden, naming the rule), one it does not list is NotFound."""
+        try:
+            name = parse_filename(filename, allow_legacy=True).name
+        except InvalidInput as exc:
+            raise NotFound(f"There is no file {filename} in index {serving.name!r}") from exc
+        view = await self.project(serving, name)
+        listed = next((f for f in view.files if f.filename == filename), None) if view else None
+        if listed is None:
+            why = dict(view.removed).get(filename) if view else None
+            if why is not None:
+                raise Forbidden(f"{filename} is not available from index {serving.name!r}: {why}")
+            raise NotFound(f"There is no file {filename} in index {serving.name!r}")
+        source = await self.index(listed.source)
+        if source is None:
+            raise NotFound(f"There is no file {filename} in index {serving.name!r}")
+        return await run_in_threadpool(self._located, listed, source)
+
+    def _located(self, listed: Listed, source: Index) -> Located:
+        with self._uow(readonly=True) as uow:
+            if source.kind is IndexKind.HOSTED:
+                hosted = uow.files.get(source.name, listed.filename)
+                if hosted is not None:
+                    return Located(listed, source, hosted=hosted)
+            else:
+                mirrored = uow.mirror.get_file(source.name, listed.filename)
+                if mirrored is not None:
+                    return Located(listed, source, mirrored=mirrored)
+        raise NotFound(f"There is no file {listed.filename} in index {source.name!r}")
+
+    async def recheck_after(self, index: Index, depth: int = 0) -> timedelta | None:
+        """How long "not found" holds: the shortest TTL of the mirrors behind the index."""
+        settings = IndexSettings.of(index)
+        if index.kind is IndexKind.MIRROR:
+            return settings.ttl
+        if index.kind is IndexKind.HOSTED or depth > 8:
+            return None
+        ttls = []
+        for member_name in settings.members:
+            member = await self.index(member_name)
+            ttl = await self.recheck_after(member, depth + 1) if member else None
+            if ttl is not None:
+                ttls.append(ttl)
+        return min(ttls, default=None)
+
+    async def project_names(self, index: Index, depth: int = 0) -> Sequence[tuple[str, str]]:
+        """(normalised, display) names the index lists at /simple/: a mirror lists what it
+        has cached, a virtual index the union of its members."""
+        if index.kind is not IndexKind.VIRTUAL:
+            return await run_in_threadpool(self._stored_names, index)
+        names: dict[str, str] = {}
+        for member_name in IndexSettings.of(index).members:
+            member = await self.index(member_name)
+            if member is not None and depth < 8:
+                for name, display in await self.project_names(member, depth + 1):
+                    names.setdefault(name, display)
+        return sorted(names.items())
+
+    def _stored_names(self, index: Index) -> list[tuple[str, str]]:
+        with self._uow(readonly=True) as uow:
+            if index.kind is IndexKind.HOSTED:
+                return [(p.name, p.display_name) for p in uow.projects.list(index.name)]
+            return [(p.name, p.display_name) for p in uow.mirror.list_projects(index.name)]
+
+
+def _candidate(name: NormalizedName, file: Listed) -> Candidate:
+    return Candidate(
+        project=name,
+        version=file.version,
+        filename=file.filename,
+        mirrored=file.mirrored,
+        published_at=file.upload_time,
+        first_seen=file.first_seen,
+    )
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)

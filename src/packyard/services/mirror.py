@@ -1,0 +1,421 @@
+"""Mirror indexes: a pull-through cache of an upstream simple index.
+
+Pages are fetched on demand, kept for the index's TTL and revalidated with ETags; files
+are fetched on first download, verified against the upstream's sha256 and then served
+locally for good. When the upstream fails, what is cached is served stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from prometheus_client import Counter
+from starlette.concurrency import run_in_threadpool
+
+from packyard.adapters.upstream import (
+    Fetched,
+    Missing,
+    PageResult,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamFile,
+    UpstreamUnavailable,
+    redact,
+)
+from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.filenames import parse_filename
+from packyard.domain.index_config import IndexSettings
+from packyard.domain.models import Event, Index, MirrorFile, MirrorProject
+from packyard.domain.names import NormalizedName
+from packyard.logs import get_logger
+from packyard.ports import Clock, FileStore, UnitOfWork, UnitOfWorkFactory
+from packyard.services.changes import record_change
+
+log = get_logger("packyard.mirror")
+STALE_SERVED = Counter(
+    "packyard_mirror_stale_total", "Pages served stale because the upstream failed", ["index"]
+)
+UPSTREAM_FETCHES = Counter(
+    "packyard_mirror_upstream_fetches_total", "Requests sent upstream", ["index", "kind"]
+)
+# After an upstream failure, how soon a stale page is tried upstream again.
+STALE_RETRY = timedelta(seconds=30)
+CHUNK_QUEUE = 64
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MirrorState:
+    project: MirrorProject
+    files: tuple[MirrorFile, ...]
+    expires_at: datetime
+    stale: bool = False
+
+
+class Upstreams:
+    """One HTTP client per upstream URL, shared by all requests of this process."""
+
+    def __init__(self, *, timeout: float, transport: Any = None) -> None:
+        self._timeout = timeout
+        self._transport = transport
+        self._clients: dict[str, UpstreamClient] = {}
+
+    def client(self, url: str) -> UpstreamClient:
+        if url not in self._clients:
+            self._clients[url] = UpstreamClient(
+                url, timeout=self._timeout, transport=self._transport
+            )
+        return self._clients[url]
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+
+class SingleFlight:
+    """Concurrent callers with the same key share one execution of the work."""
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+
+    async def run(self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]) -> T:
+        future = self._running.get(key)
+        if future is None:
+            future = asyncio.ensure_future(work())
+            self._running[key] = future
+            future.add_done_callback(lambda _: self._running.pop(key, None))
+        # shield: a caller that disconnects must not cancel the others' fetch.
+        result: T = await asyncio.shield(future)
+        return result
+
+    def running(self, key: tuple[str, ...]) -> asyncio.Future[Any] | None:
+        return self._running.get(key)
+
+
+class MirrorService:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        files: FileStore,
+        clock: Clock,
+        upstreams: Upstreams,
+    ) -> None:
+        self._uow = uow_factory
+        self._files = files
+        self._clock = clock
+        self._upstreams = upstreams
+        self._pages = SingleFlight()
+        self._downloads = SingleFlight()
+
+    # Project pages
+
+    async def project(self, index: Index, name: NormalizedName) -> MirrorState | None:
+        """The project as the mirror knows it, refreshed when older than the TTL.
+
+        None when nothing is known and the index is offline."""
+        settings = IndexSettings.of(index)
+        cached, files = await run_in_threadpool(self._load, index.name, name)
+        now = self._clock.now()
+        if cached is not None and (settings.offline or cached.fetched_at + settings.ttl > now):
+            return MirrorState(cached, tuple(files), cached.fetched_at + settings.ttl)
+        if settings.offline:
+            return None
+        return await self._pages.run(
+            ("page", index.name, name), lambda: self._refresh(index, settings, name, cached)
+        )
+
+    async def refresh(self, index: Index, name: NormalizedName) -> MirrorState:
+        """Revalidate the project with the upstream now, whatever its age."""
+        settings = IndexSettings.of(index)
+        cached, _ = await run_in_threadpool(self._load, index.name, name)
+        return await self._pages.run(
+            ("page", index.name, name), lambda: self._refresh(index, settings, name, cached)
+        )
+
+    def cached_projects(self, index: str) -> Sequence[MirrorProject]:
+        with self._uow(readonly=True) as uow:
+            return uow.mirror.list_projects(index)
+
+    def _load(
+        self, index: str, name: NormalizedName
+    ) -> tuple[MirrorProject | None, Sequence[MirrorFile]]:
+        with self._uow(readonly=True) as uow:
+            project = uow.mirror.get_project(index, name)
+            return project, (uow.mirror.files(index, name) if project else ())
+
+    async def _refresh(
+        self,
+        index: Index,
+        settings: IndexSettings,
+        name: NormalizedName,
+        cached: MirrorProject | None,
+    ) -> MirrorState:
+        upstream = self._upstream_url(index, settings)
+        etag = cached.etag if cached is not None and cached.exists else None
+        UPSTREAM_FETCHES.labels(index.name, "page").inc()
+        try:
+            result = await self._upstreams.client(upstream).fetch_project(name, etag=etag)
+        except UpstreamError as exc:
+            if cached is None:
+                raise
+            STALE_SERVED.labels(index.name).inc()
+            log.warning(
+                "upstream failed, serving the cached page",
+                index=index.name,
+                project=name,
+                upstream=redact(upstream),
+                error=str(exc),
+            )
+            _, files = await run_in_threadpool(self._load, index.name, name)
+            retry = self._clock.now() + min(STALE_RETRY, settings.ttl)
+            return MirrorState(cached, tuple(files), retry, stale=True)
+        return await run_in_threadpool(self._store, index.name, settings, name, result)
+
+    def _store(
+        self, index: str, settings: IndexSettings, name: NormalizedName, result: PageResult
+    ) -> MirrorState:
+        now = self._clock.now()
+        with self._uow() as uow:
+            before = uow.mirror.get_project(index, name)
+            known = {f.filename: f for f in uow.mirror.files(index, name)} if before else {}
+            if isinstance(result, Fetched):
+                project, changed = self._apply_listing(uow, index, name, result, known, now)
+            elif isinstance(result, Missing):
+                project = MirrorProject(index, name, name, now, exists=False)
+                gone = [f.filename for f in known.values() if not f.cached]
+                uow.mirror.remove_files(index, gone)
+                changed = before is not None and before.exists
+            else:  # not modified: only the freshness moves on
+                assert before is not None
+                project, changed = replace(before, fetched_at=now), False
+            if changed:
+                serial = record_change(
+                    uow,
+                    Event(action="mirror_refreshed", actor="mirror", index=index, project=name),
+                )
+                project = replace(project, last_serial=serial)
+            elif before is not None:
+                project = replace(project, last_serial=before.last_serial)
+            uow.mirror.save_project(project)
+            files = uow.mirror.files(index, name) if project.exists else ()
+            uow.commit()
+        return MirrorState(project, tuple(files), now + settings.ttl)
+
+    def _apply_listing(
+        self,
+        uow: UnitOfWork,
+        index: str,
+        name: NormalizedName,
+        result: Fetched,
+        known: dict[str, MirrorFile],
+        now: datetime,
+    ) -> tuple[MirrorProject, bool]:
+        listed = [
+            _to_mirror_file(index, name, f, known.get(f.filename), now)
+            for f in result.project.files
+        ]
+        fresh = [f for f in listed if f is not None]
+        listed_names = {f.filename for f in fresh}
+        # A file deleted upstream stays downloadable (and listed) once its bytes are here.
+        gone = [n for n, f in known.items() if n not in listed_names and not f.cached]
+        changed = bool(gone) or any(
+            _listing(f) != _listing(known[f.filename]) if f.filename in known else True
+            for f in fresh
+        )
+        uow.mirror.save_files(index, name, fresh)
+        uow.mirror.remove_files(index, gone)
+        project = MirrorProject(
+            index, name, result.project.name, now, exists=True, etag=result.etag
+        )
+        return project, changed
+
+    def _upstream_url(self, index: Index, settings: IndexSettings) -> str:
+        if not settings.upstream:
+            raise InvalidInput(f"Mirror index {index.name!r} has no upstream URL configured")
+        return settings.upstream
+
+    # Files and metadata sidecars
+
+    async def ensure_file(self, index: Index, file: MirrorFile) -> str:
+        """The blob key of a mirrored file, fetching it first if it is not here yet."""
+        if file.cached and file.sha256 and await run_in_threadpool(self._files.exists, file.sha256):
+            return file.sha256
+        return await self._downloads.run(
+            ("file", index.name, file.filename), lambda: self._download(index, file, None)
+        )
+
+    async def stream_file(self, index: Index, file: MirrorFile) -> AsyncIterator[bytes]:
+        """Yield the file's bytes as they arrive from upstream while it is stored; a second
+        caller during the fetch waits for it and reads the stored copy."""
+        key = ("file", index.name, file.filename)
+        if self._downloads.running(key) is None:
+            queue: asyncio.Queue[bytes | None] = asyncio.Queue(CHUNK_QUEUE)
+            listener = _Listener(queue)
+            task = asyncio.ensure_future(
+                self._downloads.run(key, lambda: self._download(index, file, listener))
+            )
+            try:
+                while (chunk := await queue.get()) is not None:
+                    yield chunk
+                await task  # raises if verification failed: the client sees a cut body
+                return
+            finally:
+                listener.detached = True
+        blob = await self.ensure_file(index, file)
+        async for chunk in self._read_blob(blob):
+            yield chunk
+
+    async def _read_blob(self, key: str) -> AsyncIterator[bytes]:
+        source = await run_in_threadpool(self._files.open, key)
+        try:
+            while chunk := await run_in_threadpool(source.read, 1024 * 1024):
+                yield chunk
+        finally:
+            source.close()
+
+    async def _download(self, index: Index, file: MirrorFile, listener: _Listener | None) -> str:
+        settings = IndexSettings.of(index)
+        if settings.offline:
+            raise NotFound(f"{file.filename} is not cached and index {index.name!r} is offline")
+        client = self._upstreams.client(self._upstream_url(index, settings))
+        staging = self._files.staging_dir()
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=staging, prefix="mirror-")
+        path = Path(name)
+        digest = hashlib.sha256()
+        size = 0
+        UPSTREAM_FETCHES.labels(index.name, "file").inc()
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                async with client.stream_file(file.upstream_url) as chunks:
+                    async for chunk in chunks:
+                        digest.update(chunk)
+                        size += len(chunk)
+                        await run_in_threadpool(handle.write, chunk)
+                        if listener is not None:
+                            await listener.send(chunk)
+            sha256 = digest.hexdigest()
+            if file.sha256 is not None and sha256 != file.sha256:
+                raise UpstreamUnavailable(
+                    f"{file.filename} from upstream has sha256 {sha256}, but the upstream "
+                    f"lists {file.sha256}; it was not stored"
+                )
+            await run_in_threadpool(self._files.put_path, sha256, path)
+            await run_in_threadpool(self._mark_cached, index.name, file.filename, sha256, size)
+            return sha256
+        finally:
+            path.unlink(missing_ok=True)
+            if listener is not None:
+                await listener.close()
+
+    def _mark_cached(self, index: str, filename: str, sha256: str, size: int) -> None:
+        with self._uow() as uow:
+            uow.mirror.mark_cached(index, filename, sha256=sha256, size=size)
+            uow.commit()
+
+    async def ensure_metadata(self, index: Index, file: MirrorFile) -> str:
+        """The blob key of the file's core metadata sidecar, fetched on first request."""
+        if file.metadata_cached and file.metadata_sha256:
+            return file.metadata_sha256
+        return await self._downloads.run(
+            ("metadata", index.name, file.filename), lambda: self._download_metadata(index, file)
+        )
+
+    async def _download_metadata(self, index: Index, file: MirrorFile) -> str:
+        settings = IndexSettings.of(index)
+        if settings.offline:
+            raise NotFound(f"{file.filename}.metadata is not cached; index is offline")
+        client = self._upstreams.client(self._upstream_url(index, settings))
+        body = bytearray()
+        async with client.stream_file(file.upstream_url + ".metadata") as chunks:
+            async for chunk in chunks:
+                body.extend(chunk)
+        sha256 = hashlib.sha256(body).hexdigest()
+        if file.metadata_sha256 is not None and sha256 != file.metadata_sha256:
+            raise UpstreamUnavailable(
+                f"{file.filename}.metadata from upstream does not match its listed sha256"
+            )
+        await run_in_threadpool(self._files.put_bytes, sha256, bytes(body))
+
+        def mark() -> None:
+            with self._uow() as uow:
+                uow.mirror.mark_metadata_cached(index.name, file.filename, sha256=sha256)
+                uow.commit()
+
+        await run_in_threadpool(mark)
+        return sha256
+
+    async def aclose(self) -> None:
+        await self._upstreams.aclose()
+
+
+class _Listener:
+    """The first requester of an uncached file, fed chunks while the fetch stores them."""
+
+    def __init__(self, queue: asyncio.Queue[bytes | None]) -> None:
+        self.queue = queue
+        self.detached = False
+
+    async def send(self, chunk: bytes) -> None:
+        if not self.detached:
+            await self.queue.put(chunk)
+
+    async def close(self) -> None:
+        if not self.detached:
+            await self.queue.put(None)
+
+
+def _listing(file: MirrorFile) -> tuple[Any, ...]:
+    return (
+        file.upstream_url,
+        file.sha256,
+        file.requires_python,
+        file.yanked,
+        file.yanked_reason,
+        file.metadata_sha256,
+        file.has_metadata,
+        file.upload_time,
+    )
+
+
+def _to_mirror_file(
+    index: str,
+    name: NormalizedName,
+    upstream: UpstreamFile,
+    known: MirrorFile | None,
+    now: datetime,
+) -> MirrorFile | None:
+    try:
+        version = str(parse_filename(upstream.filename, allow_legacy=True).version)
+    except InvalidInput:
+        return None  # not an installable distribution name: not worth listing
+    sha256 = upstream.sha256 or (known.sha256 if known and known.cached else None)
+    return MirrorFile(
+        index=index,
+        project=name,
+        filename=upstream.filename,
+        version=version,
+        upstream_url=upstream.url,
+        first_seen=known.first_seen if known else now,
+        sha256=sha256,
+        size=upstream.size if upstream.size is not None else (known.size if known else None),
+        upload_time=upstream.upload_time,
+        requires_python=upstream.requires_python,
+        yanked=upstream.yanked,
+        yanked_reason=upstream.yanked_reason,
+        metadata_sha256=upstream.metadata_sha256,
+        has_metadata=upstream.has_metadata,
+        cached=known.cached if known else False,
+        metadata_cached=known.metadata_cached if known else False,
+    )
