@@ -50,18 +50,17 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
 @contextlib.contextmanager
 def running(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
     # Logs go to a real file: a pipe nobody reads would fill and stall the server.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    try:
-        wait_ready(ready_url)
-        yield
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            wait_ready(ready_url)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def seed(data_dir: Path, projects: int) -> None:

@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, NoReturn, Protocol, cast
 
@@ -47,6 +47,14 @@ class ArchiveLimits:
     max_members: int = 100_000
     max_uncompressed_bytes: int = 4 * 1024**3
     max_metadata_bytes: int = 4 * 1024**2
+    # Real distributions inflate a few times over; a bomb inflates a thousandfold. Above
+    # the floor, an archive may unpack to at most this multiple of its own size.
+    max_ratio: int = 100
+    ratio_floor_bytes: int = 16 * 1024**2
+
+    def for_archive(self, compressed_size: int) -> ArchiveLimits:
+        by_ratio = max(self.ratio_floor_bytes, compressed_size * self.max_ratio)
+        return replace(self, max_uncompressed_bytes=min(self.max_uncompressed_bytes, by_ratio))
 
 
 # For callers' keyword defaults: a dataclass call in a signature upsets linters (B008).
@@ -74,7 +82,7 @@ def inspect_distribution(
 
 
 def _read_metadata(path: Path, parsed: ParsedFilename, limits: ArchiveLimits) -> bytes:
-    members = _Members(parsed.filename, limits)
+    members = _Members(parsed.filename, limits.for_archive(path.stat().st_size))
     if parsed.packagetype is PackageType.WHEEL:
         return members.wheel_metadata(path, expected_dist_info_dir(parsed))
     # Legacy names are too irregular to predict the top directory from.

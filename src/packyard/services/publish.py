@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from packaging.utils import canonicalize_version
@@ -106,6 +106,14 @@ def publish(
     with uow_factory() as uow:
         hosted_index(uow, index)
         uow.projects.ensure(index, parsed.name, meta.name)
+        # 1.0 and 1.0.0 are one release (PEP 440): keep the spelling it was first given.
+        spellings = {
+            canonicalize_version(f.version): f.version
+            for f in uow.files.for_project(index, parsed.name)
+        }
+        dist = replace(
+            dist, version=spellings.get(canonicalize_version(dist.version), dist.version)
+        )
         try:
             uow.files.add(dist)
         except FileExists:

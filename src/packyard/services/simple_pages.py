@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from packyard.domain.models import DistFile
@@ -107,9 +108,17 @@ def _project_json(view: ProjectView) -> dict[str, Any]:
     return {
         "meta": {"api-version": API_VERSION, "_last-serial": view.last_serial},
         "name": view.name,
-        "versions": sorted({f.version for f in view.files}, key=_version_key),
+        "versions": _distinct_versions(view.files),
         "files": [_file_json(f) for f in view.files],
     }
+
+
+def _distinct_versions(files: Sequence[Listed]) -> list[str]:
+    """Every version with a file, once: spellings equal under PEP 440 count as one."""
+    seen: dict[str, str] = {}
+    for f in files:
+        seen.setdefault(canonicalize_version(f.version), f.version)
+    return sorted(seen.values(), key=_version_key)
 
 
 def _file_json(f: Listed) -> dict[str, Any]:
