@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -156,6 +157,10 @@ events = Table(
     Column("version", Text, nullable=True),
     Column("filename", Text, nullable=True),
     Column("data", JSON, nullable=False),
+    Column("address", String(64), nullable=True),  # the client's, for the audit log
+    # The audit log filters by time and project; the id index serves `since`.
+    Index("ix_events_time", "time"),
+    Index("ix_events_project", "project"),
 )
 
 mirror_projects = Table(
@@ -194,4 +199,81 @@ mirror_files = Table(
     Column("metadata_cached", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("index_id", "filename"),
     Index("ix_mirror_files_index_id", "index_id", "project", "id"),
+)
+
+# Access control ---------------------------------------------------------------------
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    PrimaryKeyConstraint("team_id", "user_id"),
+    Index("ix_team_members_user_id", "user_id"),  # teams_of, and deleting a user
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    # sha256 hex of the secret: authentication is one read of this unique index.
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),
+    # JSON lists of strings; an empty indexes or projects list means "every".
+    Column("scopes", JSON, nullable=False),
+    Column("indexes", JSON, nullable=False),
+    Column("projects", JSON, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("description", Text, nullable=False, server_default=text("''")),
+    Column("created", UTCDateTime, nullable=False),
+    Column("last_used", UTCDateTime, nullable=True),
+    Index("ix_tokens_user_id", "user_id"),
+)
+
+project_roles = Table(
+    "project_roles",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("project", Text, nullable=False),
+    # A user name, or "@team".
+    Column("principal", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    UniqueConstraint("index_id", "project", "principal", "role"),
+    Index("ix_project_roles_principal", "principal"),  # deleting a user or team
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("index_id", "filename"),
+)
+
+download_counts = Table(
+    "download_counts",
+    metadata,
+    # 00:00 UTC of the day counted. Names, not ids: counts outlive what they count.
+    Column("day", UTCDateTime, nullable=False),
+    Column("index_name", String(64), nullable=False),
+    Column("project", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("principal", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    # The upsert's conflict target; leading with day, it also serves `since`.
+    PrimaryKeyConstraint("day", "index_name", "filename", "principal"),
+    Index("ix_download_counts_project", "project", "version"),
 )
