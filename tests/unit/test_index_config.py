@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,24 +52,22 @@ claims = st.dictionaries(
 @st.composite
 def settings(draw: st.DrawFn) -> IndexSettings:
     kind = draw(st.sampled_from(list(IndexKind)))
-    common = {"policy": draw(policies), "claims": draw(claims)}
+    common = IndexSettings(kind=kind, policy=draw(policies), claims=draw(claims))
     if kind is IndexKind.MIRROR:
-        return IndexSettings(
-            kind=kind,
+        return replace(
+            common,
             upstream=draw(st.sampled_from(["https://upstream.test/simple/", "http://u:p@h:8/x/"])),
             ttl=draw(seconds),
             offline=draw(st.booleans()),
-            **common,
         )
     if kind is IndexKind.VIRTUAL:
         members = draw(st.lists(st.sampled_from(["hosted", "upstream", "b", "c"]), unique=True))
-        return IndexSettings(
-            kind=kind,
+        return replace(
+            common,
             members=tuple(members),
             merge=frozenset(draw(st.lists(st.sampled_from(NAMES)))),
-            **common,
         )
-    return IndexSettings(kind=kind, **common)
+    return common
 
 
 @given(settings())

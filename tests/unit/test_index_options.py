@@ -12,6 +12,7 @@ from fakes import FakeUnitOfWorkFactory
 from packyard.domain.errors import Conflict, InvalidInput, InvalidName, NotFound
 from packyard.domain.index_config import DEFAULT_TTL, IndexSettings
 from packyard.domain.models import Index, IndexKind
+from packyard.domain.names import NormalizedName
 from packyard.domain.policy import Policy, parse_rule
 from packyard.services.indexes import (
     add_claim,
@@ -209,7 +210,7 @@ def test_exemption_keeps_the_rest_of_the_policy() -> None:
 def test_claim_is_recorded_with_who_why_and_when() -> None:
     settings = add_claim(HOSTED, project="Internal_Tool", reason=" ours ", actor="admin", now=T0)
 
-    claim = settings.claims["internal-tool"]
+    claim = settings.claims[NormalizedName("internal-tool")]
     assert (claim.project, claim.by, claim.reason, claim.at) == (
         "internal-tool",
         "admin",
@@ -221,7 +222,7 @@ def test_claim_is_recorded_with_who_why_and_when() -> None:
 def test_claim_without_a_reason_says_claimed() -> None:
     settings = add_claim(HOSTED, project="demo", reason=" ", actor="admin", now=T0)
 
-    assert settings.claims["demo"].reason == "claimed"
+    assert settings.claims[NormalizedName("demo")].reason == "claimed"
 
 
 @pytest.mark.parametrize("settings", [MIRROR, VIRTUAL], ids=["mirror", "virtual"])
