@@ -12,7 +12,7 @@ import io
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,14 +23,18 @@ from packyard import ports
 from packyard.domain.errors import Conflict, FileExists, NotFound
 from packyard.domain.models import (
     DistFile,
+    DownloadCount,
     Event,
     Index,
     MirrorFile,
     MirrorProject,
     Project,
+    ProjectRole,
+    Team,
+    Token,
     User,
 )
-from packyard.domain.names import NormalizedName
+from packyard.domain.names import NormalizedName, normalize
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 
@@ -117,6 +121,14 @@ class FakeDatabase:
     mirror_projects: dict[tuple[str, str], MirrorProject] = field(default_factory=dict)
     # Insertion order is id order; an update keeps a file's place, as an SQL upsert does.
     mirror_files: dict[tuple[str, str], MirrorFile] = field(default_factory=dict)
+    # Members are kept sorted, as the SQL adapter lists them.
+    teams: dict[str, Team] = field(default_factory=dict)
+    # Insertion order is the SQL adapters' (created, id) order for equal creation times.
+    tokens: dict[str, Token] = field(default_factory=dict)
+    # Insertion order is grant order, as the SQL adapter's ids.
+    roles: list[ProjectRole] = field(default_factory=list)
+    tombstones: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    downloads: dict[tuple[datetime, str, str, str], DownloadCount] = field(default_factory=dict)
 
 
 class FakeIndexRepository(ports.IndexRepository):
@@ -214,6 +226,10 @@ class FakeFileRepository(ports.FileRepository):
         found = (f for f in self._db.files.values() if f.digests.sha256 == sha256)
         return copy.deepcopy(next(found, None))
 
+    def delete(self, index: str, filename: str) -> None:
+        if self._db.files.pop((index, filename), None) is None:
+            raise NotFound(f"no file {filename!r} in index {index!r}")
+
 
 class FakeUserRepository(ports.UserRepository):
     def __init__(self, db: FakeDatabase) -> None:
@@ -237,6 +253,16 @@ class FakeUserRepository(ports.UserRepository):
 
     def list(self) -> Sequence[User]:
         return [self._db.users[name] for name in sorted(self._db.users)]
+
+    def delete(self, name: str) -> None:
+        if self._db.users.pop(name, None) is None:
+            raise NotFound(f"no user named {name!r}")
+        db = self._db
+        db.tokens = {key: t for key, t in db.tokens.items() if t.user != name}
+        for team in db.teams.values():
+            members = tuple(m for m in team.members if m != name)
+            db.teams[team.name] = dataclasses.replace(team, members=members)
+        db.roles = [role for role in db.roles if role.principal != name]
 
 
 class FakeEventLog(ports.EventLog):
@@ -327,6 +353,202 @@ class FakeMirrorRepository(ports.MirrorRepository):
             raise NotFound(f"no index named {index!r}")
 
 
+class FakeTeamRepository(ports.TeamRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, name: str) -> Team | None:
+        return self._db.teams.get(name)
+
+    def add(self, team: Team) -> None:
+        if team.name in self._db.teams:
+            raise Conflict(f"a team named {team.name!r} exists already")
+        created = _utc(team.created or _now())
+        self._db.teams[team.name] = Team(name=team.name, created=created)
+        for member in team.members:
+            self.add_member(team.name, member)
+
+    def delete(self, name: str) -> None:
+        self._require(name)
+        del self._db.teams[name]
+        self._db.roles = [role for role in self._db.roles if role.principal != f"@{name}"]
+
+    def list(self) -> Sequence[Team]:
+        return [self._db.teams[name] for name in sorted(self._db.teams)]
+
+    def add_member(self, team: str, user: str) -> None:
+        found = self._require(team)
+        if user not in self._db.users:
+            raise NotFound(f"no user named {user!r}")
+        members = tuple(sorted({*found.members, user}))
+        self._db.teams[team] = dataclasses.replace(found, members=members)
+
+    def remove_member(self, team: str, user: str) -> None:
+        found = self._require(team)
+        if user not in found.members:
+            raise NotFound(f"user {user!r} is not a member of team {team!r}")
+        members = tuple(m for m in found.members if m != user)
+        self._db.teams[team] = dataclasses.replace(found, members=members)
+
+    def teams_of(self, user: str) -> frozenset[str]:
+        return frozenset(t.name for t in self._db.teams.values() if user in t.members)
+
+    def _require(self, name: str) -> Team:
+        if name not in self._db.teams:
+            raise NotFound(f"no team named {name!r}")
+        return self._db.teams[name]
+
+
+class FakeTokenRepository(ports.TokenRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def add(self, token: Token) -> None:
+        if token.user not in self._db.users:
+            raise NotFound(f"no user named {token.user!r}")
+        if token.id in self._db.tokens or self.by_digest(token.digest) is not None:
+            raise Conflict(f"a token with id {token.id!r} or the same secret exists already")
+        self._db.tokens[token.id] = dataclasses.replace(
+            token,
+            created=_utc(token.created or _now()),
+            expires_at=None if token.expires_at is None else _utc(token.expires_at),
+            last_used=None if token.last_used is None else _utc(token.last_used),
+        )
+
+    def get(self, token_id: str) -> Token | None:
+        return self._db.tokens.get(token_id)
+
+    def by_digest(self, digest: str) -> Token | None:
+        return next((t for t in self._db.tokens.values() if t.digest == digest), None)
+
+    def list(self, user: str | None = None) -> Sequence[Token]:
+        found = [t for t in self._db.tokens.values() if user is None or t.user == user]
+        return sorted(found, key=lambda t: t.created or _now())  # stable: insertion order
+
+    def delete(self, token_id: str) -> None:
+        if self._db.tokens.pop(token_id, None) is None:
+            raise NotFound(f"no token with id {token_id!r}")
+
+    def delete_for_user(self, user: str) -> int:
+        doomed = [key for key, t in self._db.tokens.items() if t.user == user]
+        for key in doomed:
+            del self._db.tokens[key]
+        return len(doomed)
+
+    def record_use(self, used: Mapping[str, datetime]) -> None:
+        for token_id, at in used.items():
+            token = self._db.tokens.get(token_id)
+            if token is not None and (token.last_used is None or token.last_used < at):
+                self._db.tokens[token_id] = dataclasses.replace(token, last_used=_utc(at))
+
+
+class FakeRoleRepository(ports.RoleRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def for_project(self, index: str, project: NormalizedName) -> Sequence[ProjectRole]:
+        return [r for r in self._db.roles if (r.index, r.project) == (index, project)]
+
+    def add(self, role: ProjectRole) -> None:
+        if role.index not in self._db.indexes:
+            raise NotFound(f"no index named {role.index!r}")
+        if role not in self._db.roles:
+            self._db.roles.append(role)
+
+    def remove(self, role: ProjectRole) -> None:
+        if role not in self._db.roles:
+            raise NotFound(
+                f"{role.principal!r} is not {role.role} of {role.project!r} in index {role.index!r}"
+            )
+        self._db.roles.remove(role)
+
+    def remove_principal(self, principal: str) -> None:
+        self._db.roles = [r for r in self._db.roles if r.principal != principal]
+
+
+class FakeTombstoneRepository(ports.TombstoneRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def add(self, index: str, filename: str, *, actor: str, at: datetime) -> None:
+        if index not in self._db.indexes:
+            raise NotFound(f"no index named {index!r}")
+        self._db.tombstones.setdefault((index, filename), (actor, _utc(at)))
+
+    def exists(self, index: str, filename: str) -> bool:
+        return (index, filename) in self._db.tombstones
+
+
+def _day_of(moment: datetime) -> datetime:
+    return _utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class FakeAuditLog(ports.AuditLog):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        index: str | None = None,
+        project: str | None = None,
+        version: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[Event]:
+        wanted = {
+            "index": index,
+            "project": None if project is None else normalize(project),
+            "version": version,
+            "actor": actor,
+            "action": action,
+        }
+        found = [
+            e
+            for e in self._db.events
+            if (since is None or (e.time is not None and e.time >= _utc(since)))
+            and all(v is None or getattr(e, k) == v for k, v in wanted.items())
+        ]
+        found.sort(key=lambda e: (e.time, e.serial), reverse=True)
+        return copy.deepcopy(found[:limit])
+
+    def add_downloads(self, counts: Sequence[DownloadCount]) -> None:
+        for c in counts:
+            key = (_day_of(c.day), c.index, c.filename, c.principal)
+            known = self._db.downloads.get(key)
+            if known is None:
+                self._db.downloads[key] = dataclasses.replace(c, day=key[0])
+            else:
+                self._db.downloads[key] = dataclasses.replace(known, count=known.count + c.count)
+
+    def downloads(
+        self,
+        *,
+        since: datetime | None = None,
+        index: str | None = None,
+        project: str | None = None,
+        version: str | None = None,
+        principal: str | None = None,
+    ) -> Sequence[DownloadCount]:
+        wanted = {
+            "index": index,
+            "project": None if project is None else normalize(project),
+            "version": version,
+            "principal": principal,
+        }
+        found = [
+            c
+            for c in self._db.downloads.values()
+            if (since is None or c.day >= _day_of(since))
+            and all(v is None or getattr(c, k) == v for k, v in wanted.items())
+        ]
+        found.sort(key=lambda c: (c.index, c.filename, c.principal))
+        found.sort(key=lambda c: c.day, reverse=True)
+        return found
+
+
 class ReadOnlyError(RuntimeError):
     """A read-only fake unit of work was asked to commit changes."""
 
@@ -346,6 +568,11 @@ class FakeUnitOfWork:
     users: FakeUserRepository
     events: FakeEventLog
     mirror: FakeMirrorRepository
+    teams: FakeTeamRepository
+    tokens: FakeTokenRepository
+    roles: FakeRoleRepository
+    tombstones: FakeTombstoneRepository
+    audit: FakeAuditLog
 
     def __init__(self, factory: FakeUnitOfWorkFactory, *, readonly: bool = False) -> None:
         self._factory = factory
@@ -390,6 +617,11 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository(self._db)
         self.events = FakeEventLog(self._db)
         self.mirror = FakeMirrorRepository(self._db)
+        self.teams = FakeTeamRepository(self._db)
+        self.tokens = FakeTokenRepository(self._db)
+        self.roles = FakeRoleRepository(self._db)
+        self.tombstones = FakeTombstoneRepository(self._db)
+        self.audit = FakeAuditLog(self._db)
 
 
 class FakeUnitOfWorkFactory(ports.UnitOfWorkFactory):

@@ -141,4 +141,5 @@ def to_event(row: _Row) -> Event:
         data=row.data,
         time=row.time,
         serial=row.id,
+        address=row.address,
     )

@@ -22,7 +22,18 @@ from packyard.adapters.db._mapping import (
     user_select,
     user_values,
 )
-from packyard.adapters.db.tables import as_utc, events, files, indexes, projects, settings, users
+from packyard.adapters.db.tables import (
+    as_utc,
+    events,
+    files,
+    indexes,
+    project_roles,
+    projects,
+    settings,
+    team_members,
+    tokens,
+    users,
+)
 from packyard.domain.errors import Conflict, FileExists, NotFound
 from packyard.domain.models import DistFile, Event, Index, Project, User
 from packyard.domain.names import NormalizedName
@@ -219,6 +230,13 @@ class SqlFileRepository:
     def find_by_sha256(self, sha256: str) -> DistFile | None:
         return self._first(files.c.sha256 == sha256)
 
+    def delete(self, index: str, filename: str) -> None:
+        result = self._connection.execute(
+            files.delete().where(files.c.index_id == _index_id(index), files.c.filename == filename)
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no file {filename!r} in index {index!r}")
+
     def _first(self, condition: ColumnElement[bool]) -> DistFile | None:
         row = self._connection.execute(
             file_select().where(condition).order_by(files.c.id).limit(1)
@@ -255,6 +273,18 @@ class SqlUserRepository:
         rows = self._connection.execute(user_select().order_by(users.c.name))
         return [to_user(row) for row in rows]
 
+    def delete(self, name: str) -> None:
+        """Remove the user with their tokens, team memberships and project roles."""
+        user_id = self._connection.execute(
+            select(users.c.id).where(users.c.name == name)
+        ).scalar_one_or_none()
+        if user_id is None:
+            raise NotFound(f"no user named {name!r}")
+        self._connection.execute(tokens.delete().where(tokens.c.user_id == user_id))
+        self._connection.execute(team_members.delete().where(team_members.c.user_id == user_id))
+        self._connection.execute(project_roles.delete().where(project_roles.c.principal == name))
+        self._connection.execute(users.delete().where(users.c.id == user_id))
+
 
 class SqlEventLog:
     def __init__(self, connection: Connection) -> None:
@@ -272,6 +302,7 @@ class SqlEventLog:
                 version=event.version,
                 filename=event.filename,
                 data=event.data,
+                address=event.address,
             )
             .returning(events.c.id)
         ).scalar_one()

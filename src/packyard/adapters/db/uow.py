@@ -1,4 +1,4 @@
-"""The unit of work on SQLAlchemy Core: one Connection, one transaction, six repositories."""
+"""The unit of work on SQLAlchemy Core: one Connection, one transaction, its repositories."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from packyard.adapters.db.access_repository import (
+    SqlRoleRepository,
+    SqlTeamRepository,
+    SqlTokenRepository,
+    SqlTombstoneRepository,
+)
+from packyard.adapters.db.audit_repository import SqlAuditLog
 from packyard.adapters.db.engine import SQLITE_MODE_OPTION
 from packyard.adapters.db.mirror_repository import SqlMirrorRepository
 from packyard.adapters.db.repositories import (
@@ -33,6 +40,11 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     events: SqlEventLog
     mirror: SqlMirrorRepository
+    teams: SqlTeamRepository
+    tokens: SqlTokenRepository
+    roles: SqlRoleRepository
+    tombstones: SqlTombstoneRepository
+    audit: SqlAuditLog
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -58,6 +70,11 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(connection)
         self.events = SqlEventLog(connection)
         self.mirror = SqlMirrorRepository(connection)
+        self.teams = SqlTeamRepository(connection)
+        self.tokens = SqlTokenRepository(connection)
+        self.roles = SqlRoleRepository(connection)
+        self.tombstones = SqlTombstoneRepository(connection)
+        self.audit = SqlAuditLog(connection)
         return self
 
     def __exit__(
