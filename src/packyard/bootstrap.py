@@ -16,10 +16,11 @@ from packyard.adapters.upstream import pip_default_index
 from packyard.config import Settings
 from packyard.domain.errors import Conflict
 from packyard.ports import FileStore, SerialReader, UnitOfWorkFactory
+from packyard.services.audit import DownloadRecorder
+from packyard.services.auth import Authenticator, LoginThrottle, ThrottleSettings
 from packyard.services.catalog import Catalog
 from packyard.services.indexes import ensure_initial_indexes
 from packyard.services.mirror import MirrorService, Upstreams
-from packyard.services.users import Authenticator
 
 
 class SystemClock:
@@ -38,6 +39,7 @@ class Container:
     auth: Authenticator
     mirror: MirrorService
     catalog: Catalog
+    downloads: DownloadRecorder
 
     def close(self) -> None:
         self.engine.dispose()
@@ -85,7 +87,17 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
         files=files,
         serials=SqlSerialReader(engine),
         clock=clock,
-        auth=Authenticator(uow),
+        auth=Authenticator(
+            uow,
+            clock,
+            throttle=LoginThrottle(
+                ThrottleSettings(
+                    max_failures=settings.login_failure_limit,
+                    window_seconds=settings.login_failure_window,
+                )
+            ),
+        ),
         mirror=mirror,
         catalog=Catalog(uow_factory=uow, mirror=mirror, clock=clock, file_url=file_url),
+        downloads=DownloadRecorder(uow, clock),
     )

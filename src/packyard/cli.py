@@ -13,7 +13,6 @@ from packyard.bootstrap import bootstrap
 from packyard.cli_common import actor, open_store, reports_errors, settings_from, store_options
 from packyard.config import Settings, describe_settings
 from packyard.services.indexes import resolve_index, upload_target
-from packyard.services.users import add_user
 from packyard.services.yank import set_yanked
 
 
@@ -89,34 +88,6 @@ def db_upgrade(data_dir: Path | None, config: Path | None) -> None:
     click.echo(f"database at revision {current_revision(container.engine)}")
 
 
-@main.group()
-def user() -> None:
-    """Users who may upload."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--admin", is_flag=True, help="Make the user an administrator.")
-@store_options
-@reports_errors
-def user_add(name: str, admin: bool, data_dir: Path | None, config: Path | None) -> None:
-    """Add a user; the password is prompted for, or read from stdin when piped."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    container = open_store(data_dir, config)
-    add_user(
-        uow_factory=container.uow,
-        clock=container.clock,
-        name=name,
-        password=password,
-        admin=admin,
-        actor=actor(),
-    )
-    click.echo(f"added {'administrator' if admin else 'user'} {name}")
-
-
 def _yank_command(yanked: bool) -> Callable[..., None]:
     @click.argument("project")
     @click.argument("version")
@@ -179,10 +150,11 @@ def import_command(
 
 
 def _register() -> None:
+    from packyard.cli_access import audit, team, token, user
     from packyard.cli_index import index
     from packyard.cli_mirror import explain, mirror, project
 
-    for command in (index, mirror, project, explain):
+    for command in (index, mirror, project, explain, user, team, token, audit):
         main.add_command(command)
 
 

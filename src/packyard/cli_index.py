@@ -10,6 +10,7 @@ import click
 from packyard.adapters.upstream import pip_default_index, redact
 from packyard.cli_common import actor, duration_option, open_store, reports_errors, store_options
 from packyard.config import Settings
+from packyard.domain.access import Audience
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import IndexKind
 from packyard.domain.policy import parse_rule
@@ -21,6 +22,7 @@ from packyard.services.indexes import (
     list_indexes,
     set_default_index,
     set_options,
+    set_permissions,
 )
 
 
@@ -113,6 +115,8 @@ def index_show(name: str, data_dir: Path | None, config: Path | None) -> None:
 @click.option("--merge", multiple=True, help="Virtual: merge this project across members.")
 @click.option("--ttl", help="Mirror: page freshness, e.g. 10m.")
 @click.option("--offline/--online", default=None, help="Mirror: serve only what is cached.")
+@click.option("--readers", help="Who may read: anonymous, authenticated, or 'alice,@team'.")
+@click.option("--uploaders", help="Who may upload: authenticated, or 'alice,@team'.")
 @store_options
 @reports_errors
 def index_set(
@@ -124,14 +128,19 @@ def index_set(
     merge: tuple[str, ...],
     ttl: str | None,
     offline: bool | None,
+    readers: str | None,
+    uploaders: str | None,
     data_dir: Path | None,
     config: Path | None,
 ) -> None:
-    """Change an index's policies and options; cached pages follow at once."""
+    """Change an index's policies, permissions and options; pages follow at once."""
     allow_rules = [parse_rule(rule) for rule in allow]
     deny_rules = [parse_rule(rule) for rule in deny]
+    reader_audience = Audience.parse(readers) if readers is not None else None
+    uploader_audience = Audience.parse(uploaders) if uploaders is not None else None
 
     def change(settings: IndexSettings) -> IndexSettings:
+        settings = set_permissions(settings, readers=reader_audience, uploaders=uploader_audience)
         return set_options(
             settings,
             clear_rules=clear_rules,

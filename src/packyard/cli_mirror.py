@@ -21,9 +21,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from packyard.bootstrap import Container
+from packyard.cli_access import project_role_command
 from packyard.cli_common import actor, open_store, reports_errors, store_options
 from packyard.domain.errors import InvalidInput, PackyardError
-from packyard.domain.models import Index, IndexKind
+from packyard.domain.models import Index, IndexKind, Role
 from packyard.domain.names import validate_project_name
 from packyard.services.catalog import ProjectView
 from packyard.services.indexes import add_claim, configure_index, get_index, list_indexes
@@ -209,7 +210,52 @@ def _private_server(container: Container) -> Iterator[str]:
 
 @click.group()
 def project() -> None:
-    """Projects: claim a name for internal use."""
+    """Projects: owners and maintainers, claims, deletion."""
+
+
+project.add_command(project_role_command(Role.OWNER))
+project.add_command(project_role_command(Role.MAINTAINER))
+
+
+@project.command("delete")
+@click.argument("name")
+@click.option("--version", help="Only this release.")
+@click.option("--file", "filename", help="Only this file.")
+@click.option("--index", "index_name", help="Hosted index (default: the upload target).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@store_options
+@reports_errors
+def project_delete(
+    name: str,
+    version: str | None,
+    filename: str | None,
+    index_name: str | None,
+    yes: bool,
+    data_dir: Path | None,
+    config: Path | None,
+) -> None:
+    """Delete files for good; their filenames can never be uploaded again."""
+    from packyard.services.indexes import resolve_index, upload_target
+    from packyard.services.projects import delete_files
+
+    container = open_store(data_dir, config)
+    with container.uow(readonly=True) as uow:
+        hosted = upload_target(uow, resolve_index(uow, index_name)).name
+    what = filename or (f"{name} {version}" if version else f"every file of {name}")
+    if not yes:
+        click.confirm(f"Delete {what} from {hosted} for good?", abort=True)
+    deleted = delete_files(
+        uow_factory=container.uow,
+        clock=container.clock,
+        index=hosted,
+        project=name,
+        who=None,
+        actor=actor(),
+        version=version,
+        filename=filename,
+    )
+    for file in deleted:
+        click.echo(f"deleted {file.filename}")
 
 
 @project.command("claim")

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         "'none' makes a fresh store without a mirror. Default: the index pip uses here.",
     )
     upstream_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the upstream.")
+    login_failure_limit: int = Field(
+        10, ge=1, description="Failed logins per user name and per address before 429."
+    )
+    login_failure_window: float = Field(
+        300.0, gt=0, description="Seconds over which failed logins are counted."
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

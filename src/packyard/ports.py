@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -10,11 +10,15 @@ from typing import BinaryIO, Protocol, Self
 
 from packyard.domain.models import (
     DistFile,
+    DownloadCount,
     Event,
     Index,
     MirrorFile,
     MirrorProject,
     Project,
+    ProjectRole,
+    Team,
+    Token,
     User,
 )
 from packyard.domain.names import NormalizedName
@@ -92,9 +96,15 @@ class FileRepository(Protocol):
 
     def find_by_sha256(self, sha256: str) -> DistFile | None: ...
 
+    def delete(self, index: str, filename: str) -> None:
+        """NotFound if absent (the blob stays: it may be shared; GC collects it)."""
+
 
 class UserRepository(Protocol):
     def get(self, name: str) -> User | None: ...
+
+    def delete(self, name: str) -> None:
+        """NotFound if absent."""
 
     def add(self, user: User) -> None:
         """Raise Conflict if the name is taken."""
@@ -137,6 +147,92 @@ class MirrorRepository(Protocol):
     def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None: ...
 
 
+class TeamRepository(Protocol):
+    def get(self, name: str) -> Team | None: ...
+
+    def add(self, team: Team) -> None:
+        """Raise Conflict if the name is taken."""
+
+    def delete(self, name: str) -> None:
+        """Raise NotFound if absent; memberships go with it."""
+
+    def list(self) -> Sequence[Team]: ...
+
+    def add_member(self, team: str, user: str) -> None:
+        """Idempotent; NotFound for an unknown team or user."""
+
+    def remove_member(self, team: str, user: str) -> None: ...
+
+    def teams_of(self, user: str) -> frozenset[str]: ...
+
+
+class TokenRepository(Protocol):
+    def add(self, token: Token) -> None: ...
+
+    def get(self, token_id: str) -> Token | None: ...
+
+    def by_digest(self, digest: str) -> Token | None: ...
+
+    def list(self, user: str | None = None) -> Sequence[Token]: ...
+
+    def delete(self, token_id: str) -> None:
+        """Revoke: the row goes; NotFound if absent."""
+
+    def delete_for_user(self, user: str) -> int: ...
+
+    def record_use(self, used: Mapping[str, datetime]) -> None:
+        """Set last_used for many tokens at once (batched by the caller)."""
+
+
+class RoleRepository(Protocol):
+    def for_project(self, index: str, project: NormalizedName) -> Sequence[ProjectRole]: ...
+
+    def add(self, role: ProjectRole) -> None:
+        """Idempotent."""
+
+    def remove(self, role: ProjectRole) -> None:
+        """NotFound if absent."""
+
+    def remove_principal(self, principal: str) -> None:
+        """Every role of a deleted user or team."""
+
+
+class TombstoneRepository(Protocol):
+    """Filenames deleted from a hosted index: they can never be uploaded again."""
+
+    def add(self, index: str, filename: str, *, actor: str, at: datetime) -> None: ...
+
+    def exists(self, index: str, filename: str) -> bool: ...
+
+
+class AuditLog(Protocol):
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        index: str | None = None,
+        project: str | None = None,
+        version: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 1000,
+    ) -> Sequence[Event]:
+        """Events, newest first, matching every given filter."""
+
+    def add_downloads(self, counts: Sequence[DownloadCount]) -> None:
+        """Add to the per-day counters (insert or increment)."""
+
+    def downloads(
+        self,
+        *,
+        since: datetime | None = None,
+        index: str | None = None,
+        project: str | None = None,
+        version: str | None = None,
+        principal: str | None = None,
+    ) -> Sequence[DownloadCount]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -157,6 +253,21 @@ class UnitOfWork(Protocol):
 
     @property
     def mirror(self) -> MirrorRepository: ...
+
+    @property
+    def teams(self) -> TeamRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def roles(self) -> RoleRepository: ...
+
+    @property
+    def tombstones(self) -> TombstoneRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> Self: ...
 

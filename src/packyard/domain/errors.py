@@ -57,3 +57,11 @@ class TooLarge(PackyardError):
 
 class Gone(PackyardError):
     """The action is not offered any more (HTTP 410)."""
+
+
+class RateLimited(PackyardError):
+    """Too many attempts (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from packyard.domain.access import LOGGED_IN, PUBLIC, Audience
 from packyard.domain.durations import format_duration
 from packyard.domain.models import Index, IndexKind
 from packyard.domain.names import NormalizedName
@@ -38,6 +39,8 @@ class IndexSettings:
     merge: frozenset[NormalizedName] = frozenset()
     policy: Policy = field(default_factory=Policy)
     claims: Mapping[NormalizedName, Claim] = field(default_factory=dict)
+    readers: Audience = PUBLIC
+    uploaders: Audience = LOGGED_IN
 
     @classmethod
     def of(cls, index: Index) -> IndexSettings:
@@ -60,6 +63,8 @@ class IndexSettings:
             merge=frozenset(NormalizedName(n) for n in config.get("merge", ())),
             policy=Policy.from_config(config.get("policy", {})),
             claims=claims,
+            readers=Audience.parse(config.get("readers", PUBLIC.text)),
+            uploaders=Audience.parse(config.get("uploaders", LOGGED_IN.text)),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -76,11 +81,19 @@ class IndexSettings:
             config["policy"] = self.policy.to_config()
         if self.claims:
             config["claims"] = {name: c.to_config() for name, c in sorted(self.claims.items())}
+        if self.readers != PUBLIC:
+            config["readers"] = self.readers.text
+        if self.uploaders != LOGGED_IN:
+            config["uploaders"] = self.uploaders.text
         return config
 
     def describe(self) -> list[tuple[str, str]]:
         """Label/value lines for `packyard index show`."""
-        lines = [("kind", self.kind.value)]
+        lines = [
+            ("kind", self.kind.value),
+            ("readers", self.readers.text),
+            ("uploaders", self.uploaders.text),
+        ]
         if self.kind is IndexKind.MIRROR:
             lines += [
                 ("upstream", self.upstream or ""),

@@ -92,6 +92,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     time: datetime | None = None
     serial: int | None = None
+    address: str | None = None  # the client's address, for the audit log
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,65 @@ class MirrorFile:
     has_metadata: bool = False
     cached: bool = False
     metadata_cached: bool = False
+
+
+class Scope(StrEnum):
+    """What a token may do; a token never grants more than its user has."""
+
+    READ = "read"
+    UPLOAD = "upload"
+    YANK = "yank"
+    DELETE = "delete"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token. Only the SHA-256 digest of its secret is stored."""
+
+    id: str  # public, shown by `token list`, used by `token revoke`
+    user: str
+    digest: str  # sha256 hex of the whole secret
+    prefix: str  # the secret's first characters: recognisable, not enough to use
+    scopes: frozenset[Scope]
+    indexes: tuple[str, ...] = ()  # empty: every index
+    projects: tuple[NormalizedName, ...] = ()  # empty: every project
+    expires_at: datetime | None = None
+    description: str = ""
+    created: datetime | None = None
+    last_used: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    members: tuple[str, ...] = ()
+    created: datetime | None = None
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MAINTAINER = "maintainer"
+
+
+@dataclass(frozen=True)
+class ProjectRole:
+    """`principal` is a user name, or a team as `@team`."""
+
+    index: str
+    project: NormalizedName
+    principal: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class DownloadCount:
+    """Downloads aggregated per day, file and principal (user, token id or anonymous)."""
+
+    day: datetime
+    index: str
+    project: NormalizedName
+    version: str
+    filename: str
+    principal: str  # "user:alice", "token:<id> (alice)", or "anonymous"
+    count: int

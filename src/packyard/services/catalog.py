@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 
-from packyard.domain.errors import Forbidden, InvalidInput, NotFound
+from packyard.domain.access import Audience, Principal, check_read
+from packyard.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from packyard.domain.filenames import parse_filename
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import DistFile, Index, IndexKind, MirrorFile
@@ -58,6 +59,7 @@ class ProjectView:
     removed: tuple[tuple[str, str], ...] = ()  # (filename, why)
     expires_at: datetime | None = None  # recompute by then (mirror TTL, cooldown ending)
     stale: bool = False
+    public: bool = True  # every index that answered is readable by anyone
 
 
 @dataclass
@@ -71,6 +73,7 @@ class _Found:
     shadowed: list[str] = field(default_factory=list)
     expires_at: datetime | None = None
     stale: bool = False
+    public: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,19 @@ class Catalog:
             return uow.indexes.get(name)
 
     async def project(
-        self, index: Index, name: NormalizedName, *, as_of: datetime | None = None
+        self,
+        index: Index,
+        name: NormalizedName,
+        *,
+        as_of: datetime | None = None,
+        reader: Principal | None = None,
     ) -> ProjectView | None:
-        """The project as `index` serves it, or None when no member has it."""
-        found = await self._find(index, name, serving=index.name, depth=0)
+        """The project as `index` serves it, or None when no member has it.
+
+        With a reader, the serving index and every member that answers must be readable
+        by them (401/403 otherwise, never a later member's files); None skips the checks
+        (administrators and internal use)."""
+        found = await self._find(index, name, serving=index.name, depth=0, reader=reader)
         if found is None:
             return None
         now = self._clock.now()
@@ -135,6 +147,7 @@ class Catalog:
             removed=tuple(removed),
             expires_at=min(expiry) if expiry else None,
             stale=found.stale,
+            public=found.public,
         )
 
     def _cooldown_end(self, found: _Found, name: NormalizedName, now: datetime) -> datetime | None:
@@ -145,17 +158,28 @@ class Catalog:
         return min((t for t in ends if t is not None), default=None)
 
     async def _find(
-        self, index: Index, name: NormalizedName, *, serving: str, depth: int
+        self,
+        index: Index,
+        name: NormalizedName,
+        *,
+        serving: str,
+        depth: int,
+        reader: Principal | None,
     ) -> _Found | None:
         settings = IndexSettings.of(index)
+        if depth == 0 and reader is not None:
+            check_read(reader, index.name, settings.readers)
         own = (settings.policy,)
         if index.kind is IndexKind.HOSTED:
             found = await run_in_threadpool(self._hosted, index.name, name, serving)
         elif index.kind is IndexKind.MIRROR:
             found = await self._mirrored(index, name, serving)
         else:
-            found = await self._virtual(index, settings, name, serving, depth)
+            found = await self._virtual(index, settings, name, serving, depth, reader)
         if found is not None:
+            if depth > 0 and reader is not None:
+                check_read(reader, index.name, settings.readers)
+            found.public = found.public and settings.readers.anonymous
             found.files = [(file, (*policies, *own)) for file, policies in found.files]
         return found
 
@@ -192,6 +216,7 @@ class Catalog:
         name: NormalizedName,
         serving: str,
         depth: int,
+        reader: Principal | None,
     ) -> _Found | None:
         if depth > 8:
             return None  # a cycle of virtual indexes; index set refuses them, this is a guard
@@ -204,7 +229,7 @@ class Catalog:
                 if await self._has(member, name, depth + 1):
                     merged.shadowed.append(member_name)
                 continue
-            found = await self._find(member, name, serving=serving, depth=depth + 1)
+            found = await self._find(member, name, serving=serving, depth=depth + 1, reader=reader)
             if found is None:
                 continue
             if merged is None:
@@ -215,6 +240,7 @@ class Catalog:
             merged.answered_by += found.answered_by
             merged.last_serial = max(merged.last_serial, found.last_serial)
             merged.stale = merged.stale or found.stale
+            merged.public = merged.public and found.public
             merged.expires_at = _earliest(merged.expires_at, found.expires_at)
         return merged
 
@@ -272,14 +298,16 @@ class Catalog:
             first_seen=f.first_seen,
         )
 
-    async def locate(self, serving: Index, filename: str) -> Located:
+    async def locate(
+        self, serving: Index, filename: str, *, reader: Principal | None = None
+    ) -> Located:
         """Find a file the way `serving` lists it; a file its policies remove is refused
         (Forbidden, naming the rule), one it does not list is NotFound."""
         try:
             name = parse_filename(filename, allow_legacy=True).name
         except InvalidInput as exc:
             raise NotFound(f"There is no file {filename} in index {serving.name!r}") from exc
-        view = await self.project(serving, name)
+        view = await self.project(serving, name, reader=reader)
         listed = next((f for f in view.files if f.filename == filename), None) if view else None
         if listed is None:
             why = dict(view.removed).get(filename) if view else None
@@ -303,6 +331,16 @@ class Catalog:
                     return Located(listed, source, mirrored=mirrored)
         raise NotFound(f"There is no file {listed.filename} in index {source.name!r}")
 
+    async def reachable(self, index: Index, depth: int = 0) -> list[Index]:
+        """The index and every index below it (members of members)."""
+        found = [index]
+        if index.kind is IndexKind.VIRTUAL and depth < 8:
+            for member_name in IndexSettings.of(index).members:
+                member = await self.index(member_name)
+                if member is not None:
+                    found += await self.reachable(member, depth + 1)
+        return found
+
     async def recheck_after(self, index: Index, depth: int = 0) -> timedelta | None:
         """How long "not found" holds: the shortest TTL of the mirrors behind the index."""
         settings = IndexSettings.of(index)
@@ -318,16 +356,24 @@ class Catalog:
                 ttls.append(ttl)
         return min(ttls, default=None)
 
-    async def project_names(self, index: Index, depth: int = 0) -> Sequence[tuple[str, str]]:
+    async def project_names(
+        self, index: Index, depth: int = 0, *, reader: Principal | None = None
+    ) -> Sequence[tuple[str, str]]:
         """(normalised, display) names the index lists at /simple/: a mirror lists what it
-        has cached, a virtual index the union of its members."""
+        has cached, a virtual index the union of the members the reader may read."""
+        if reader is not None:
+            readers = IndexSettings.of(index).readers
+            if depth == 0:
+                check_read(reader, index.name, readers)
+            elif not _may_read(reader, index.name, readers):
+                return []
         if index.kind is not IndexKind.VIRTUAL:
             return await run_in_threadpool(self._stored_names, index)
         names: dict[str, str] = {}
         for member_name in IndexSettings.of(index).members:
             member = await self.index(member_name)
             if member is not None and depth < 8:
-                for name, display in await self.project_names(member, depth + 1):
+                for name, display in await self.project_names(member, depth + 1, reader=reader):
                     names.setdefault(name, display)
         return sorted(names.items())
 
@@ -336,6 +382,14 @@ class Catalog:
             if index.kind is IndexKind.HOSTED:
                 return [(p.name, p.display_name) for p in uow.projects.list(index.name)]
             return [(p.name, p.display_name) for p in uow.mirror.list_projects(index.name)]
+
+
+def _may_read(reader: Principal, index: str, readers: Audience) -> bool:
+    try:
+        check_read(reader, index, readers)
+    except (Unauthorized, Forbidden):
+        return False
+    return True
 
 
 def _candidate(name: NormalizedName, file: Listed) -> Candidate:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from packyard.domain.access import Audience
 from packyard.domain.errors import Conflict, InvalidInput, NotFound
 from packyard.domain.index_config import Claim, IndexSettings
 from packyard.domain.models import Event, Index, IndexKind
@@ -79,11 +80,15 @@ def _reachable(uow: UnitOfWork, name: str) -> set[str]:
     seen: set[str] = set()
     pending = [name]
     while pending:
-        current = uow.indexes.get(pending.pop())
-        if current is None or current.name in seen:
+        name = pending.pop()
+        if name in seen:
             continue
-        seen.add(current.name)
-        pending.extend(IndexSettings.of(current).members)
+        # A member named but not (yet) created still counts: creating it later must not
+        # close a cycle unnoticed.
+        seen.add(name)
+        current = uow.indexes.get(name)
+        if current is not None:
+            pending.extend(IndexSettings.of(current).members)
     return seen
 
 
@@ -160,6 +165,20 @@ def set_options(
         merge=settings.merge | {validate_project_name(p) for p in merge},
         ttl=ttl if ttl is not None else settings.ttl,
         offline=offline if offline is not None else settings.offline,
+    )
+
+
+def set_permissions(
+    settings: IndexSettings, *, readers: Audience | None, uploaders: Audience | None
+) -> IndexSettings:
+    if uploaders is not None and uploaders.anonymous:
+        raise InvalidInput("Anonymous uploads are not allowed: use 'authenticated' or names")
+    if uploaders is not None and settings.kind is IndexKind.MIRROR:
+        raise InvalidInput("A mirror index takes no uploads")
+    return replace(
+        settings,
+        readers=readers if readers is not None else settings.readers,
+        uploaders=uploaders if uploaders is not None else settings.uploaders,
     )
 
 

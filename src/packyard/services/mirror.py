@@ -192,10 +192,14 @@ class MirrorService:
             if isinstance(result, Fetched):
                 project, changed = self._apply_listing(uow, index, name, result, known, now)
             elif isinstance(result, Missing):
-                project = MirrorProject(index, name, name, now, exists=False)
                 gone = [f.filename for f in known.values() if not f.cached]
                 uow.mirror.remove_files(index, gone)
-                changed = before is not None and before.exists
+                # Files already here stay listed and downloadable after the upstream
+                # drops the whole project; without any, the project is gone.
+                kept = len(known) > len(gone)
+                display = before.display_name if before else name
+                project = MirrorProject(index, name, display, now, exists=kept)
+                changed = before is not None and before.exists and (bool(gone) or not kept)
             else:  # not modified: only the freshness moves on
                 assert before is not None
                 project, changed = replace(before, fetched_at=now), False

@@ -13,10 +13,20 @@ from packaging.version import Version
 
 from packyard.adapters.archives import ArchiveLimits, inspect_distribution
 from packyard.adapters.spool import SpooledFile
+from packyard.domain.access import Principal, check_upload
 from packyard.domain.errors import Conflict, FileExists, InvalidMetadata, NotFound
 from packyard.domain.filenames import ParsedFilename, parse_filename
+from packyard.domain.index_config import IndexSettings
 from packyard.domain.metadata import check_consistency
-from packyard.domain.models import DistFile, Event, Index, IndexKind, PackageType
+from packyard.domain.models import (
+    DistFile,
+    Event,
+    Index,
+    IndexKind,
+    PackageType,
+    ProjectRole,
+    Role,
+)
 from packyard.domain.names import NormalizedName, normalize
 from packyard.domain.upload import UploadForm
 from packyard.ports import FileStore, UnitOfWork, UnitOfWorkFactory
@@ -53,22 +63,23 @@ def publish(
     allow_legacy: bool = False,
     limits: ArchiveLimits = DEFAULT_LIMITS,
     new_project_guard: Callable[[NormalizedName], None] | None = None,
+    uploader: Principal | None = None,
+    address: str | None = None,
 ) -> PublishResult:
     """Store the spooled file as `filename` in `index`, or explain why not.
 
     The bytes are written before the row, so a crash leaves at worst an unreferenced blob.
     `new_project_guard` may refuse a name the index does not have yet (dependency
-    confusion: see services.confusion).
+    confusion: see services.confusion). `uploader` is checked against the index's
+    uploaders and the project's owners; None is an administrator (the CLI). The first
+    uploader of a project becomes its owner.
     """
     parsed = parse_filename(filename, allow_legacy=allow_legacy)
     if form is not None:
         form.check_filetype(parsed.packagetype)
         form.check_digests(received.digests)
         _check_form_matches_filename(form, parsed)
-    with uow_factory(readonly=True) as uow:
-        hosted_index(uow, index)
-        existing = uow.files.get(index, filename)
-        is_new_project = uow.projects.get(index, parsed.name) is None
+    existing, is_new_project = _first_look(uow_factory, index, parsed, uploader)
     if existing is not None:
         return _existing(existing, received)
     if is_new_project and new_project_guard is not None:
@@ -103,13 +114,58 @@ def publish(
         metadata_sha256=metadata_sha256,
         metadata=meta.to_json(),
     )
+    recorded = _record(uow_factory, dist, meta.name, uploader=uploader, address=address)
+    if recorded is None:
+        # Another upload of this filename committed first: same rules as a re-upload.
+        with uow_factory(readonly=True) as uow:
+            winner = uow.files.get(index, filename)
+        if winner is None:
+            raise FileExists(f"File already exists: {filename} is being uploaded concurrently")
+        return _existing(winner, received)
+    return PublishResult(file=recorded, created=True)
+
+
+def _first_look(
+    uow_factory: UnitOfWorkFactory, index: str, parsed: ParsedFilename, uploader: Principal | None
+) -> tuple[DistFile | None, bool]:
+    """Before reading the archive: may the uploader, is the file there, is it new?"""
+    with uow_factory(readonly=True) as uow:
+        target = hosted_index(uow, index)
+        if uploader is not None:
+            roles = uow.roles.for_project(index, parsed.name)
+            check_upload(uploader, index, IndexSettings.of(target).uploaders, parsed.name, roles)
+        existing = uow.files.get(index, parsed.filename)
+        if existing is None and uow.tombstones.exists(index, parsed.filename):
+            raise FileExists(
+                f"File already exists: {parsed.filename} was deleted from this index and "
+                "its name cannot be used again. Publish a new version instead."
+            )
+        return existing, uow.projects.get(index, parsed.name) is None
+
+
+def _record(
+    uow_factory: UnitOfWorkFactory,
+    dist: DistFile,
+    display_name: str,
+    *,
+    uploader: Principal | None,
+    address: str | None,
+) -> DistFile | None:
+    """Add the file row with its event in one transaction; None if the filename was taken
+    by a concurrent upload."""
+    index, name = dist.index, dist.project
     with uow_factory() as uow:
-        hosted_index(uow, index)
-        uow.projects.ensure(index, parsed.name, meta.name)
+        target = hosted_index(uow, index)
+        uow.projects.ensure(index, name, display_name)
+        if uploader is not None and uploader.user is not None:
+            roles = uow.roles.for_project(index, name)
+            # Checked again inside the write: roles may have changed since the first look.
+            check_upload(uploader, index, IndexSettings.of(target).uploaders, name, roles)
+            if not roles:
+                uow.roles.add(ProjectRole(index, name, uploader.user.name, Role.OWNER))
         # 1.0 and 1.0.0 are one release (PEP 440): keep the spelling it was first given.
         spellings = {
-            canonicalize_version(f.version): f.version
-            for f in uow.files.for_project(index, parsed.name)
+            canonicalize_version(f.version): f.version for f in uow.files.for_project(index, name)
         }
         dist = replace(
             dist, version=spellings.get(canonicalize_version(dist.version), dist.version)
@@ -118,31 +174,23 @@ def publish(
             uow.files.add(dist)
         except FileExists:
             uow.rollback()
-            raced = None
-        else:
-            raced = dist
-            record_change(
-                uow,
-                Event(
-                    action="file_uploaded",
-                    actor=actor,
-                    index=index,
-                    project=parsed.name,
-                    version=dist.version,
-                    filename=filename,
-                    data={"sha256": dist.digests.sha256, "size": dist.size},
-                ),
-                project=parsed.name,
-            )
-            uow.commit()
-    if raced is None:
-        # Another upload of this filename committed first: same rules as a re-upload.
-        with uow_factory(readonly=True) as uow:
-            winner = uow.files.get(index, filename)
-        if winner is None:
-            raise FileExists(f"File already exists: {filename} is being uploaded concurrently")
-        return _existing(winner, received)
-    return PublishResult(file=dist, created=True)
+            return None
+        record_change(
+            uow,
+            Event(
+                action="file_uploaded",
+                actor=dist.uploader,
+                index=index,
+                project=name,
+                version=dist.version,
+                filename=dist.filename,
+                data={"sha256": dist.digests.sha256, "size": dist.size},
+                address=address,
+            ),
+            project=name,
+        )
+        uow.commit()
+    return dist
 
 
 def _existing(existing: DistFile, received: SpooledFile) -> PublishResult:

@@ -46,10 +46,18 @@ class Page:
     # Epoch seconds after which the page must be recomputed even if no serial moved (a
     # mirror's TTL, a cooldown ending); None: valid while the serial holds.
     expires: float | None = None
+    # Readable by anyone: only such pages are shared between callers from the cache.
+    public: bool = True
 
 
 def make_page(
-    body: bytes, fmt: PageFormat, serial: int, last_serial: int, *, expires: float | None = None
+    body: bytes,
+    fmt: PageFormat,
+    serial: int,
+    last_serial: int,
+    *,
+    expires: float | None = None,
+    public: bool = True,
 ) -> Page:
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
     charset = "" if fmt.is_json else "; charset=utf-8"
@@ -62,6 +70,7 @@ def make_page(
         serial=serial,
         last_serial=last_serial,
         expires=expires,
+        public=public,
     )
 
 
@@ -95,7 +104,7 @@ def render_project(view: ProjectView, fmt: PageFormat, serial: int) -> Page:
             .encode()
         )
     expires = view.expires_at.timestamp() if view.expires_at else None
-    return make_page(body, fmt, serial, view.last_serial, expires=expires)
+    return make_page(body, fmt, serial, view.last_serial, expires=expires, public=view.public)
 
 
 def _core_metadata_attribute(file: Listed) -> str | None:
@@ -143,6 +152,8 @@ def render_index(
     project_url: Callable[[str], str],
     fmt: PageFormat,
     serial: int,
+    *,
+    public: bool = True,
 ) -> Page:
     """The project list; `projects` are (normalised name, display name) pairs."""
     if fmt.is_json:
@@ -158,7 +169,7 @@ def render_index(
             .render(api_version=API_VERSION, projects=projects, project_url=project_url)
             .encode()
         )
-    return make_page(body, fmt, serial, serial)
+    return make_page(body, fmt, serial, serial, public=public)
 
 
 @functools.cache

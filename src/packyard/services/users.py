@@ -1,12 +1,9 @@
-"""Users and password authentication (argon2), with a short cache of verified logins."""
+"""Users: adding, listing, passwords (argon2)."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,11 +35,9 @@ def add_user(
     admin: bool,
     actor: str,
 ) -> User:
-    if len(password) < 8:
-        raise InvalidInput("The password must have at least 8 characters")
     user = User(
         name=validate_user_name(name),
-        password_hash=_hasher.hash(password),
+        password_hash=hash_password(password),
         is_admin=admin,
         created=clock.now(),
     )
@@ -66,46 +61,7 @@ def get_user(*, uow_factory: UnitOfWorkFactory, name: str) -> User:
     return user
 
 
-class Authenticator:
-    """Checks passwords; a verified login is remembered briefly because argon2 is slow on
-    purpose and clients send credentials with every request."""
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        *,
-        ttl: float = 60.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._verified: dict[tuple[str, str], tuple[float, User]] = {}
-        self._lock = threading.Lock()
-
-    def authenticate(self, name: str, password: str) -> User | None:
-        key = (name, hashlib.sha256(password.encode()).hexdigest())
-        now = self._monotonic()
-        with self._lock:
-            hit = self._verified.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        with self._uow_factory(readonly=True) as uow:
-            user = uow.users.get(name)
-        if user is None or user.disabled:
-            # Spend the same time as a real check so names cannot be probed by timing.
-            _verify(_dummy_hash(), password)
-            return None
-        if not _verify(user.password_hash, password):
-            return None
-        with self._lock:
-            if len(self._verified) > 10_000:
-                self._verified.clear()
-            self._verified[key] = (now + self._ttl, user)
-        return user
-
-
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
     try:
         return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
@@ -113,5 +69,12 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
+    """Verified against when a user does not exist, so names cannot be probed by timing."""
     return _hasher.hash("packyard-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise InvalidInput("The password must have at least 8 characters")
+    return _hasher.hash(password)

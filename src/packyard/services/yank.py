@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from packaging.utils import canonicalize_version
 
+from packyard.domain.access import Principal, check_project_action
 from packyard.domain.errors import NotFound
-from packyard.domain.models import DistFile, Event
+from packyard.domain.models import DistFile, Event, Scope
 from packyard.domain.names import validate_project_name
 from packyard.ports import UnitOfWorkFactory
 from packyard.services.changes import record_change
@@ -24,12 +25,16 @@ def set_yanked(
     actor: str,
     filename: str | None = None,
     reason: str = "",
+    who: Principal | None = None,
+    address: str | None = None,
 ) -> Sequence[DistFile]:
     """Yank (or unyank) the release's files, or one file of it; returns those changed."""
     name = validate_project_name(project)
     wanted = canonicalize_version(version)
     with uow_factory() as uow:
         hosted_index(uow, index)
+        if who is not None:
+            check_project_action(who, index, name, uow.roles.for_project(index, name), Scope.YANK)
         release = [
             f
             for f in uow.files.for_project(index, name)
@@ -59,6 +64,7 @@ def set_yanked(
                     version=file.version,
                     filename=file.filename,
                     data={"reason": reason} if yanked else {},
+                    address=address,
                 ),
                 project=name,
             )

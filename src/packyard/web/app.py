@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,7 +16,7 @@ from starlette.routing import Route
 from packyard.bootstrap import Container, bootstrap
 from packyard.config import Settings, load_settings
 from packyard.domain.errors import PackyardError
-from packyard.logs import configure_logging
+from packyard.logs import configure_logging, get_logger
 from packyard.web import files, json_api, ops, simple
 from packyard.web.access_log import AccessLogMiddleware
 from packyard.web.errors import packyard_error_handler, text_error
@@ -25,6 +27,7 @@ from packyard.web.state import Urls, WebState
 from packyard.web.upload import upload
 
 READ = ["GET", "HEAD"]
+log = get_logger("packyard.app")
 
 
 async def no_trusted_publishing(request: Request) -> Response:
@@ -73,7 +76,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        flusher = asyncio.create_task(_flush_periodically(built))
         yield
+        flusher.cancel()
+        await run_in_threadpool(_flush, built)
         await built.mirror.aclose()
         if container is None:
             built.close()
@@ -91,6 +97,24 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.web = web
     return app
+
+
+FLUSH_SECONDS = 5.0
+
+
+async def _flush_periodically(container: Container) -> None:
+    """Download counters and token last-use times reach the database in batches."""
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        try:
+            await run_in_threadpool(_flush, container)
+        except Exception:  # a failed flush is retried with the next batch; keep serving
+            log.exception("flushing download counters failed")
+
+
+def _flush(container: Container) -> None:
+    container.downloads.flush()
+    container.auth.flush()
 
 
 def create_app_from_environment() -> Starlette:

@@ -23,6 +23,7 @@ _STATUS: tuple[tuple[type[errors.PackyardError], int], ...] = (
     (errors.Conflict, 409),
     (errors.Gone, 410),
     (errors.TooLarge, 413),
+    (errors.RateLimited, 429),
 )
 
 
@@ -41,5 +42,7 @@ def text_error(status: int, message: str, headers: dict[str, str] | None = None)
 async def packyard_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.PackyardError)
     status = status_for(exc)
-    headers = {"WWW-Authenticate": REALM} if status == 401 else None
+    headers = {"WWW-Authenticate": REALM} if status == 401 else {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
     return text_error(status, str(exc), headers)

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from packyard.domain.names import normalize
 from packyard.services.catalog import ProjectView
+from packyard.web.auth import principal_of
 from packyard.web.errors import text_error
 from packyard.web.state import state
 
@@ -21,7 +22,7 @@ async def explain(request: Request) -> Response:
     if index is None:
         return text_error(404, f"There is no index named {index_name!r}")
     name = normalize(request.path_params["project"])
-    view = await catalog.project(index, name)
+    view = await catalog.project(index, name, reader=await principal_of(request))
     return JSONResponse(explanation(index_name, name, view))
 
 

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from packyard.domain.models import Index
 from packyard.services.catalog import Located
+from packyard.web.auth import principal_of
 from packyard.web.errors import text_error
 from packyard.web.metrics import BYTES_SERVED
 from packyard.web.state import WebState, state
@@ -31,14 +32,30 @@ async def file_download(request: Request) -> Response:
     index = await catalog.index(index_name)
     if index is None:
         return text_error(404, f"There is no index named {index_name!r}")
-    located = await catalog.locate(index, stored_name)
+    reader = await principal_of(request)
+    located = await catalog.locate(index, stored_name, reader=reader)
     if located.listed.sha256 not in {None, sha256} and sha256 != "_":
         return text_error(404, f"There is no file {stored_name} with sha256 {sha256}")
     if sidecar:
         return await _sidecar(request, web, located)
+    if request.method == "GET" and "range" not in request.headers:
+        web.container.downloads.record(
+            who=reader,
+            index=index_name,
+            project=_project_of(located),
+            version=located.listed.version,
+            filename=stored_name,
+        )
     if located.hosted is not None:
         return _blob_response(request, web, located.hosted.digests.sha256, WHEEL_OR_SDIST, filename)
     return await _mirrored(request, web, located)
+
+
+def _project_of(located: Located) -> str:
+    if located.hosted is not None:
+        return located.hosted.project
+    assert located.mirrored is not None
+    return located.mirrored.project
 
 
 async def _sidecar(request: Request, web: WebState, located: Located) -> Response:

@@ -12,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from packyard.domain.access import Principal
 from packyard.domain.models import DistFile, IndexKind
 from packyard.domain.names import NormalizedName, normalize
 from packyard.services.json_api import project_json
+from packyard.web.auth import principal_of
 from packyard.web.errors import text_error
 from packyard.web.state import WebState, state
 
@@ -33,7 +35,7 @@ async def project_document(request: Request) -> Response:
         prefix = f"{web.urls.prefix}/{via}" if via else web.urls.prefix
         tail = f"{version}/json" if version else "json"
         return RedirectResponse(f"{prefix}/pypi/{name}/{tail}", 301)
-    holder = await _hosted_holder(web, serving, name)
+    holder = await _hosted_holder(web, serving, name, await principal_of(request))
     document = None
     if holder is not None:
         document = await run_in_threadpool(_load, web, request, holder, serving, via, name, version)
@@ -43,15 +45,17 @@ async def project_document(request: Request) -> Response:
     return JSONResponse(document, headers={"Cache-Control": "max-age=60, public"})
 
 
-async def _hosted_holder(web: WebState, serving: str, name: NormalizedName) -> str | None:
+async def _hosted_holder(
+    web: WebState, serving: str, name: NormalizedName, reader: Principal
+) -> str | None:
     """The hosted index whose files `serving` shows for the project, if any."""
     catalog = web.container.catalog
     index = await catalog.index(serving)
     if index is None:
         return None
+    view = await catalog.project(index, name, reader=reader)
     if index.kind is IndexKind.HOSTED:
         return index.name
-    view = await catalog.project(index, name)
     if view is None or not view.answered_by:
         return None
     holder = await catalog.index(view.answered_by[0])

@@ -9,13 +9,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from packyard.domain.durations import parse_point_in_time
+from packyard.domain.index_config import IndexSettings
+from packyard.domain.models import Index
 from packyard.domain.names import NormalizedName, normalize
 from packyard.services.simple_pages import Page, PageFormat, render_index, render_project
+from packyard.web.auth import principal_of
 from packyard.web.errors import text_error
 from packyard.web.negotiation import NotAcceptable, choose_format
 from packyard.web.state import Missing, WebState, state
 
 CACHE_CONTROL = b"max-age=60, public"
+CACHE_PRIVATE = b"max-age=0, private"
+VARY_PUBLIC = b"Accept, Accept-Encoding"
+# A page of a private index differs by caller (it may be a 401 for another).
+VARY_PRIVATE = b"Accept, Accept-Encoding, Authorization"
 
 
 def _resolve(web: WebState, request: Request) -> tuple[str, int] | Response:
@@ -50,7 +57,7 @@ async def project_page(request: Request) -> Response:
     key = (index, name, fmt.value)
     entry = web.pages.get(key, serial)
     if entry is None:
-        entry = await _render_project(web, index, name, fmt, serial)
+        entry = await _render_project(web, request, index, name, fmt, serial)
         web.pages.put(key, entry)
     if isinstance(entry, Missing):
         return text_error(404, f"There is no project named {name!r} in index {index!r}")
@@ -59,6 +66,7 @@ async def project_page(request: Request) -> Response:
 
 async def _render_project(
     web: WebState,
+    request: Request,
     index_name: str,
     name: NormalizedName,
     fmt: PageFormat,
@@ -69,10 +77,12 @@ async def _render_project(
     index = await catalog.index(index_name)
     if index is None:
         return Missing(serial)
-    view = await catalog.project(index, name, as_of=as_of)
+    reader = await principal_of(request)
+    view = await catalog.project(index, name, as_of=as_of, reader=reader)
     if view is None:
         recheck = await catalog.recheck_after(index)
-        return Missing(serial, time.time() + recheck.total_seconds() if recheck else None)
+        expires = time.time() + recheck.total_seconds() if recheck else None
+        return Missing(serial, expires, public=IndexSettings.of(index).readers.anonymous)
     return render_project(view, fmt, serial)
 
 
@@ -96,7 +106,7 @@ async def as_of_project_page(request: Request) -> Response:
     key = (index, f"{name}@{as_of.isoformat()}", fmt.value)
     entry = web.pages.get(key, serial)
     if entry is None:
-        entry = await _render_project(web, index, name, fmt, serial, as_of=as_of)
+        entry = await _render_project(web, request, index, name, fmt, serial, as_of=as_of)
         web.pages.put(key, entry)
     if isinstance(entry, Missing):
         return text_error(404, f"There is no project named {name!r} in index {index!r}")
@@ -120,10 +130,18 @@ async def index_page(request: Request) -> Response:
     if not isinstance(entry, Page):
         catalog = web.container.catalog
         found = await catalog.index(index)
-        names = await catalog.project_names(found) if found else []
-        entry = render_index(names, lambda name: web.urls.simple(via, name), fmt, serial)
+        reader = await principal_of(request)
+        names = await catalog.project_names(found, reader=reader) if found else []
+        public = found is None or _all_public(await catalog.reachable(found))
+        entry = render_index(
+            names, lambda name: web.urls.simple(via, name), fmt, serial, public=public
+        )
         web.pages.put(key, entry)
     return page_response(request, entry)
+
+
+def _all_public(indexes: list[Index]) -> bool:
+    return all(IndexSettings.of(i).readers.anonymous for i in indexes)
 
 
 def cached_reply(
@@ -135,8 +153,8 @@ def cached_reply(
     etag = page.etag[:-1] + '-gzip"' if gzipped else page.etag
     headers = [
         (b"etag", etag.encode()),
-        (b"vary", b"Accept, Accept-Encoding"),
-        (b"cache-control", CACHE_CONTROL),
+        (b"vary", VARY_PUBLIC if page.public else VARY_PRIVATE),
+        (b"cache-control", CACHE_CONTROL if page.public else CACHE_PRIVATE),
         (b"x-pypi-last-serial", str(page.last_serial).encode()),
     ]
     if if_none_match:

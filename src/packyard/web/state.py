@@ -19,6 +19,7 @@ class Missing:
 
     serial: int
     expires: float | None = None
+    public: bool = True
 
 
 Entry = Page | Missing
@@ -43,6 +44,8 @@ class PageCache:
         return entry
 
     def put(self, key: tuple[str, str, str], entry: Entry) -> None:
+        if not entry.public:
+            return  # what one caller may see is not shared with the next
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)

@@ -10,13 +10,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from packyard.adapters.spool import limit_stream, spool_file, too_large
-from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.access import Principal
+from packyard.domain.errors import Forbidden, InvalidInput, NotFound
+from packyard.domain.index_config import IndexSettings
+from packyard.domain.models import Index
 from packyard.domain.names import NormalizedName
 from packyard.domain.upload import UploadForm
 from packyard.services.confusion import check_new_project
 from packyard.services.indexes import resolve_index, upload_target
 from packyard.services.publish import PublishResult, publish
-from packyard.web.auth import require_user
+from packyard.web.auth import client_address, require_user
 from packyard.web.metrics import UPLOADS
 from packyard.web.state import WebState, state
 
@@ -30,8 +33,12 @@ async def upload(request: Request) -> Response:
     resolved = web.container.serials.resolve(named)
     if resolved is None:
         raise NotFound(f"There is no index named {named!r} to upload to")
-    index = await run_in_threadpool(_upload_target, web, resolved[0])
+    target = await run_in_threadpool(_upload_target, web, resolved[0])
+    index = target.name
     user = await require_user(request)
+    # Before the body is read: someone who may not upload here sends it for nothing.
+    if not IndexSettings.of(target).uploaders.admits(user):
+        raise Forbidden(f"{user.name} may not upload to index {index!r}")
     limit = web.container.settings.max_upload_size
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
@@ -40,7 +47,9 @@ async def upload(request: Request) -> Response:
         raise InvalidInput("Uploads must be sent as multipart/form-data")
     form = await _parse_form(request, limit)
     try:
-        result = await _publish_form(web, form, index=index, actor=user.name)
+        result = await _publish_form(
+            web, form, index=index, uploader=user, address=client_address(request)
+        )
     except Exception:
         UPLOADS.labels(index, "refused").inc()
         raise
@@ -54,9 +63,9 @@ async def upload(request: Request) -> Response:
     )
 
 
-def _upload_target(web: WebState, name: str) -> str:
+def _upload_target(web: WebState, name: str) -> Index:
     with web.container.uow(readonly=True) as uow:
-        return upload_target(uow, resolve_index(uow, name)).name
+        return upload_target(uow, resolve_index(uow, name))
 
 
 async def _parse_form(request: Request, limit: int) -> FormData:
@@ -73,7 +82,9 @@ async def _parse_form(request: Request, limit: int) -> FormData:
         raise InvalidInput(f"The upload form could not be read: {exc}") from exc
 
 
-async def _publish_form(web: WebState, form: FormData, *, index: str, actor: str) -> PublishResult:
+async def _publish_form(
+    web: WebState, form: FormData, *, index: str, uploader: Principal, address: str | None
+) -> PublishResult:
     fields = {key: value for key, value in reversed(form.multi_items()) if isinstance(value, str)}
     upload_form = UploadForm.from_fields(fields)
     content = form.get("content")
@@ -103,10 +114,12 @@ async def _publish_form(web: WebState, form: FormData, *, index: str, actor: str
                 index=index,
                 received=spooled,
                 filename=content.filename or "",
-                actor=actor,
+                actor=uploader.audit_name,
                 now=container.clock.now(),
                 form=upload_form,
                 new_project_guard=guard,
+                uploader=uploader,
+                address=address,
             )
         )
     finally:
