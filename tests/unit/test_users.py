@@ -1,8 +1,9 @@
-"""Users: adding them (argon2 hashes) and checking their passwords, with a short cache."""
+"""Users: adding them with argon2 hashes, listing them, verifying passwords.
+
+Logging in (caching, throttling, tokens) is services.auth: see test_auth.py."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,15 @@ from fakes import FakeUnitOfWorkFactory
 from packyard.domain.errors import Conflict, InvalidInput, NotFound
 from packyard.domain.models import User
 from packyard.services import users
-from packyard.services.users import Authenticator, add_user, get_user, list_users
+from packyard.services.users import (
+    add_user,
+    dummy_hash,
+    get_user,
+    hash_password,
+    list_users,
+    validate_user_name,
+    verify_password,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -23,16 +32,6 @@ PASSWORD = "correct horse battery"
 class FixedClock:
     def now(self) -> datetime:
         return NOW
-
-
-class Ticker:
-    """An injectable monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
 
 
 @pytest.fixture
@@ -54,14 +53,6 @@ def add(uow: FakeUnitOfWorkFactory, name: str = "alice", password: str = PASSWOR
     return add_user(
         uow_factory=uow, clock=FixedClock(), name=name, password=password, admin=False, actor="root"
     )
-
-
-def disable(uow: FakeUnitOfWorkFactory, name: str) -> None:
-    with uow() as unit:
-        user = unit.users.get(name)
-        assert user is not None
-        unit.users.update(dataclasses.replace(user, disabled=True))
-        unit.commit()
 
 
 def test_added_user_is_stored_with_an_argon2_hash_of_the_password(
@@ -87,7 +78,7 @@ def test_production_hash_parameters_are_strong(uow: FakeUnitOfWorkFactory) -> No
     # OWASP's floor for argon2id: 19 MiB of memory and 2 passes (or more memory, 1 pass).
     assert parameters.memory_cost >= 19 * 1024
     assert parameters.time_cost >= 2 or parameters.memory_cost >= 46 * 1024
-    assert Authenticator(uow).authenticate("alice", PASSWORD) is not None
+    assert verify_password(stored.password_hash, PASSWORD)
 
 
 def test_same_password_gets_a_different_salted_hash(uow: FakeUnitOfWorkFactory) -> None:
@@ -147,92 +138,40 @@ def test_unknown_user_is_not_found(uow: FakeUnitOfWorkFactory) -> None:
         get_user(uow_factory=uow, name="nobody")
 
 
-def test_right_password_authenticates(uow: FakeUnitOfWorkFactory) -> None:
-    add(uow)
+def test_user_list_is_sorted_by_name(uow: FakeUnitOfWorkFactory) -> None:
+    for name in ("carol", "alice", "bob"):
+        add(uow, name)
 
-    user = Authenticator(uow).authenticate("alice", PASSWORD)
+    assert [u.name for u in list_users(uow_factory=uow)] == ["alice", "bob", "carol"]
 
-    assert user is not None
-    assert user.name == "alice"
+
+@pytest.mark.parametrize("name", ["alice", "Alice.Smith", "a", "x" * 100, "bob@example.com"])
+def test_valid_user_names_are_returned_unchanged(name: str) -> None:
+    assert validate_user_name(name) == name
 
 
 @pytest.mark.parametrize(
-    ("name", "password"),
+    ("password", "candidate", "expected"),
     [
-        ("alice", "wrong password"),
-        ("alice", ""),
-        ("alice", PASSWORD.upper()),
-        ("Alice", PASSWORD),
-        ("nobody", PASSWORD),
+        (PASSWORD, PASSWORD, True),
+        (PASSWORD, "wrong password", False),
+        (PASSWORD, PASSWORD.upper(), False),
+        (PASSWORD, "", False),
+        (PASSWORD, PASSWORD + " ", False),
     ],
 )
-def test_wrong_password_or_unknown_user_is_refused(
-    uow: FakeUnitOfWorkFactory, name: str, password: str
+def test_verify_password_accepts_only_the_exact_password(
+    password: str, candidate: str, expected: bool
 ) -> None:
-    add(uow)
-
-    assert Authenticator(uow).authenticate(name, password) is None
+    assert verify_password(hash_password(password), candidate) is expected
 
 
-def test_disabled_user_is_refused(uow: FakeUnitOfWorkFactory) -> None:
-    add(uow)
-    disable(uow, "alice")
-
-    assert Authenticator(uow).authenticate("alice", PASSWORD) is None
+@pytest.mark.parametrize("stored", ["not-a-hash", "", "$argon2id$v=19$broken"])
+def test_verify_password_against_a_corrupt_hash_is_false_not_an_error(stored: str) -> None:
+    assert verify_password(stored, PASSWORD) is False
 
 
-def test_corrupt_stored_hash_is_refused_not_raised(uow: FakeUnitOfWorkFactory) -> None:
-    with uow() as unit:
-        unit.users.add(User(name="alice", password_hash="not-a-hash", created=NOW))
-        unit.commit()
-
-    assert Authenticator(uow).authenticate("alice", PASSWORD) is None
-
-
-def test_verified_login_is_cached_until_the_ttl_expires(uow: FakeUnitOfWorkFactory) -> None:
-    add(uow)
-    ticker = Ticker()
-    auth = Authenticator(uow, ttl=60.0, monotonic=ticker)
-
-    assert auth.authenticate("alice", PASSWORD) is not None
-    opened = len(uow.created)
-
-    ticker.value += 59.0
-    assert auth.authenticate("alice", PASSWORD) is not None
-    assert len(uow.created) == opened  # answered from the cache
-
-    ticker.value += 2.0
-    assert auth.authenticate("alice", PASSWORD) is not None
-    assert len(uow.created) == opened + 1  # expired: checked against the store again
-
-
-def test_cache_does_not_admit_a_wrong_password(uow: FakeUnitOfWorkFactory) -> None:
-    add(uow)
-    auth = Authenticator(uow, monotonic=Ticker())
-    auth.authenticate("alice", PASSWORD)
-
-    assert auth.authenticate("alice", "wrong password") is None
-
-
-def test_failed_logins_are_not_cached(uow: FakeUnitOfWorkFactory) -> None:
-    add(uow)
-    auth = Authenticator(uow, monotonic=Ticker())
-    auth.authenticate("alice", "wrong password")
-    opened = len(uow.created)
-
-    assert auth.authenticate("alice", "wrong password") is None
-    assert len(uow.created) == opened + 1
-
-
-def test_disabling_a_user_takes_effect_once_the_cache_expires(
-    uow: FakeUnitOfWorkFactory,
-) -> None:
-    add(uow)
-    ticker = Ticker()
-    auth = Authenticator(uow, ttl=60.0, monotonic=ticker)
-    auth.authenticate("alice", PASSWORD)
-    disable(uow, "alice")
-
-    ticker.value += 61.0
-
-    assert auth.authenticate("alice", PASSWORD) is None
+def test_dummy_hash_is_a_real_argon2_hash_that_no_user_password_matches() -> None:
+    assert dummy_hash().startswith("$argon2")
+    assert dummy_hash() is dummy_hash()  # computed once
+    assert not verify_password(dummy_hash(), PASSWORD)
