@@ -268,6 +268,7 @@ def test_mirror_refresh_of_an_unknown_index_fails(pair: Pair) -> None:
         (["--upstream", "ftp://x"], "ftp"),
         (["--ttl", "5x"], "duration"),
     ],
+    ids=["ftp-upstream", "bad-ttl"],
 )
 def test_bad_mirror_options_are_refused(
     pair: Pair, unique: Unique, options: list[str], says: str

@@ -264,6 +264,7 @@ def test_a_new_name_unknown_upstream_needs_no_claim(
 @pytest.mark.parametrize(
     ("members", "says"),
     [("hosted,no-such-index", "no-such-index")],
+    ids=["missing-member"],
 )
 def test_virtual_index_with_a_missing_member_is_refused(
     pair: Pair, unique: Unique, members: str, says: str

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +99,9 @@ def start_pair(
             raise
         return downstream
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:  # leaving the block waits for both
         user_added = pool.submit(upstream.add_user, UPLOADER, UPLOADER_PASSWORD)
         started = pool.submit(start_downstream)
-        wait([user_added, started])
     try:
         user_added.result()
     except BaseException:
