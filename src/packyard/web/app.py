@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from packyard.bootstrap import Container, bootstrap
 from packyard.config import Settings, load_settings
@@ -19,6 +19,7 @@ from packyard.domain.errors import PackyardError
 from packyard.logs import configure_logging, get_logger
 from packyard.web import files, json_api, ops, simple
 from packyard.web.access_log import AccessLogMiddleware
+from packyard.web.api import create_api
 from packyard.web.errors import packyard_error_handler, text_error
 from packyard.web.explain import explain
 from packyard.web.fastpath import PageFastPath
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     web = WebState(container=built, urls=Urls(prefix=prefix, base_url=settings.base_url))
     app = Starlette(
-        routes=routes(),
+        routes=[Mount("/api/v1", app=create_api(built)), *routes()],
         middleware=[
             *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
             Middleware(MetricsMiddleware),
