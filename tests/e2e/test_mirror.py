@@ -181,6 +181,40 @@ def test_a_mirrors_simple_index_lists_what_it_has_cached_not_the_whole_upstream(
     assert normalize(untouched) not in names
 
 
+def test_head_and_range_requests_on_an_uncached_file_fetch_it_first(
+    pair: Pair, tmp_path: Path, project: str, down: IndexClient
+) -> None:
+    wheel, sdist = dists_for(tmp_path, project, "1.0")
+    publish_upstream(pair, wheel, sdist)
+    wheel_url = file_href(down, project, wheel.name, MIRROR)
+    sdist_url = file_href(down, project, sdist.name, MIRROR)
+    before = fetches(pair, MIRROR, "file")
+
+    head = down.http.head(wheel_url)
+    ranged = down.http.get(sdist_url, headers={"Range": "bytes=0-99"})
+
+    assert head.status_code == 200, head.text
+    assert int(head.headers["content-length"]) == wheel.stat().st_size
+    assert head.headers["etag"] == f'"{hashlib.sha256(wheel.read_bytes()).hexdigest()}"'
+    assert ranged.status_code == 206, ranged.text
+    assert ranged.content == sdist.read_bytes()[:100]
+    assert fetches(pair, MIRROR, "file") - before == 2
+    assert down.http.get(wheel_url).content == wheel.read_bytes()
+    assert fetches(pair, MIRROR, "file") - before == 2  # served from the cache now
+
+
+def test_an_upstream_404_is_cached_for_the_ttl(
+    pair: Pair, tmp_path: Path, project: str, down: IndexClient
+) -> None:
+    assert down.get(down.project_path(project, MIRROR)).status_code == 404
+    before = fetches(pair, MIRROR, "page")
+    publish_upstream(pair, *dists_for(tmp_path, project, "1.0", sdist=False))
+
+    assert down.get(down.project_path(project, MIRROR)).status_code == 404
+    assert down.get(down.project_path(project, VIRTUAL)).status_code == 404
+    assert fetches(pair, MIRROR, "page") == before
+
+
 # Fetching once --------------------------------------------------------------------------------
 
 
@@ -248,6 +282,12 @@ def test_mirror_refresh_revalidates_cached_pages_and_reports_counts(
     # The page is fresh for the default TTL (10 minutes): the new file is not seen yet.
     assert listed(down, project, MIRROR) == [first[0].name]
 
+    expect_ok(
+        pair.upstream.cli(
+            "yank", project, "1.0", "--reason", "superseded", "--index", UPSTREAM_INDEX
+        )
+    )
+
     result = expect_ok(pair.cli("mirror", "refresh", "--index", MIRROR))
 
     output = result.stdout + result.stderr
@@ -255,6 +295,9 @@ def test_mirror_refresh_revalidates_cached_pages_and_reports_counts(
     assert counts is not None, output
     assert int(counts.group(1)) == int(counts.group(2)) >= 1
     assert listed(down, project, MIRROR) == sorted([first[0].name, newer[0].name])
+    # A fresh fetch updates the yank state.
+    entry = files_by_name(down.project_json(project, MIRROR))[first[0].name]
+    assert entry["yanked"] == "superseded"
 
 
 def test_mirror_refresh_of_an_unknown_index_fails(pair: Pair) -> None:
@@ -364,6 +407,12 @@ def test_a_cached_project_installs_from_the_stale_cache_with_the_upstream_stoppe
         assert listed(down, cached, FAST)
     stale = metric(pair.downstream, "packyard_mirror_stale_total", index=FAST)
     assert stale > outage.stale_before
+    logged = [
+        line
+        for line in pair.downstream.logs().splitlines()
+        if normalize(cached) in line and pair.upstream.url in line and "warning" in line.lower()
+    ]
+    assert logged, "no warning in the log names the project and the failing upstream"
 
     result, target = clients.pip_install(pair.index_url(FAST), cached)
     expect_ok(result)
