@@ -319,7 +319,15 @@ MATRIX: dict[str, tuple[Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Ou
     "owner-token-read-only": (OK, OK, E403, E403, E403, E403, E403),
     "other-token-with-admin-scope": (OK, E403, E403, E403, E403, E403, E403),
 }
-ACTIONS = ("read", "upload-existing", "upload-new", "yank", "delete", "admin")
+# The read columns cover both reads: a project page and the list of project names.
+ACTIONS = ("read", "list", "upload-existing", "upload-new", "yank", "delete", "admin")
+
+
+def column(action: str, *, private: bool) -> int:
+    if action in ("read", "list"):
+        return 1 if private else 0
+    return ACTIONS.index(action)
+
 
 # principal name -> (user, token or None)
 PRINCIPALS: dict[str, tuple[str, Token | None]] = {
@@ -407,6 +415,8 @@ class MatrixWorld:
     def act(self, action: str, who: Principal) -> None:
         if action == "read":
             self._read(who)
+        elif action == "list":
+            self._list(who)
         elif action == "upload-existing":
             self._upload(who, "demo", "2.0")
         elif action == "upload-new":
@@ -443,10 +453,16 @@ class MatrixWorld:
             view = await self.catalog.project(index, NormalizedName("demo"), reader=who)
             assert view is not None
             assert [f.filename for f in view.files] == ["demo-1.0-py3-none-any.whl"]
-            names = await self.catalog.project_names(index, reader=who)
-            assert names == [("demo", "demo")]
 
         run(read())
+
+    def _list(self, who: Principal) -> None:
+        async def names() -> None:
+            index = await self.catalog.index("corp")
+            assert index is not None
+            assert await self.catalog.project_names(index, reader=who) == [("demo", "demo")]
+
+        run(names())
 
     def _upload(self, who: Principal, project: str, version: str) -> None:
         wheel = make_wheel(self.tmp_path, project, version)
@@ -501,7 +517,7 @@ MATRIX_CASES = [
         key,
         action,
         private,
-        MATRIX[key][0 if action == "read" and not private else ACTIONS.index(action) + 1],
+        MATRIX[key][column(action, private=private)],
         id=f"{key}-{action}-{'private' if private else 'public'}",
     )
     for key in MATRIX
