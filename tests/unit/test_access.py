@@ -785,3 +785,24 @@ def test_view_is_public_only_when_every_answering_index_is_public(virtual: Virtu
     assert run(public("all", "public-only"))
     assert not run(public("all", "shared"))
     assert not run(public("secret", "shared"))
+
+
+@pytest.mark.parametrize("first", [Principal(user=user("alice")), None], ids=["reader", "internal"])
+def test_a_view_once_read_is_still_checked_for_every_later_reader(
+    virtual: VirtualWorld, first: Principal | None
+) -> None:
+    async def read(who: Principal | None) -> tuple[str, ...] | None:
+        serving = await virtual.catalog.index("all")
+        assert serving is not None
+        view = await virtual.catalog.project(serving, NormalizedName("shared"), reader=who)
+        return None if view is None else view.answered_by
+
+    assert run(read(first)) == ("secret",)
+
+    with pytest.raises(Unauthorized):
+        run(read(ANONYMOUS_PRINCIPAL))
+    with pytest.raises(Forbidden):
+        run(read(Principal(user=user("bob"))))
+    with pytest.raises(Forbidden):
+        run(read(ALICE_TOKEN_FOR_TEAM_A))
+    assert run(read(Principal(user=user("alice")))) == ("secret",)
