@@ -436,7 +436,7 @@ def test_an_uncached_project_gets_502_with_a_clear_message_when_the_upstream_is_
     assert response.headers.get("content-type", "").startswith("text/plain")
     assert "upstream" in response.text.lower(), response.text
     assert elapsed < 10
-    result, _ = clients.pip_install(pair.index_url(FAST), outage.uncached)
+    result, _ = clients.uv_install(pair.index_url(FAST), outage.uncached)
     expect_failure(result)
 
 

@@ -103,7 +103,7 @@ def test_deny_rule_removes_matching_versions_from_the_page_and_refuses_their_dow
         removed = {r["filename"]: r["reason"] for r in explain(down, project, VIRTUAL)["removed"]}
         assert sorted(removed) == names(old)
         assert all(rule in reason for reason in removed.values()), removed
-        result, _ = clients.pip_install(pair.index_url(VIRTUAL), f"{project}<2")
+        result, _ = clients.uv_install(pair.index_url(VIRTUAL), f"{project}<2")
         expect_failure(result)
     finally:
         cli_ok(pair, "index", "set", where, "--clear-rules")

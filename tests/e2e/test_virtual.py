@@ -163,8 +163,6 @@ def test_an_internal_project_shadows_the_upstream_project_of_the_same_name(
     result, venv = clients.uv_install(pair.index_url(VIRTUAL), project)
     expect_ok(result)
     assert clients.installed_in_venv(venv, module_name(project)).version == "0.5"
-    result, _ = clients.pip_install(pair.index_url(VIRTUAL), f"{project}==9.0")
-    expect_failure(result)
     result, _ = clients.uv_install(pair.index_url(VIRTUAL), f"{project}==9.0")
     expect_failure(result)
 
@@ -202,9 +200,9 @@ def test_merge_makes_both_members_files_visible_for_that_project(
     assert files["internal_wheel"].name in visible
     assert explain(down, project, VIRTUAL)["answered_by"] == [HOSTED, MIRROR]
     assert any(line.startswith("merge\t") and normalize(project) in line for line in settings)
-    result, target = clients.pip_install(pair.index_url(VIRTUAL), project)
+    result, venv = clients.uv_install(pair.index_url(VIRTUAL), project)
     expect_ok(result)
-    assert clients.installed_in_target(target, module_name(project)).version == "9.0"
+    assert clients.installed_in_venv(venv, module_name(project)).version == "9.0"
 
 
 # Dependency confusion ------------------------------------------------------------------------
