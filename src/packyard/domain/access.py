@@ -137,18 +137,23 @@ def check_upload(
     uploaders: Audience,
     project: NormalizedName,
     roles: Sequence[ProjectRole],
+    *,
+    project_exists: bool = False,
 ) -> None:
-    """Index uploaders may create projects; an existing project with owners takes uploads
-    only from its owners and maintainers (and admins)."""
+    """Index uploaders may create projects; an existing project takes uploads only from
+    its owners and maintainers, and one without any (imported, or its owners deleted) only
+    from admins, so nobody becomes its owner by uploading."""
     if not who.authenticated:
         raise Unauthorized("Authentication required to upload: log in with a user or token")
     if not who.token_allows(Scope.UPLOAD, index, project):
         raise Forbidden(f"This token does not grant uploading {project!r} to index {index!r}")
     if not uploaders.admits(who):
         raise Forbidden(f"{who.name} may not upload to index {index!r}")
-    if roles and not who.is_admin and not has_role(who, roles, {Role.OWNER, Role.MAINTAINER}):
+    existing = project_exists or bool(roles)
+    if existing and not who.is_admin and not has_role(who, roles, {Role.OWNER, Role.MAINTAINER}):
         raise Forbidden(
             f"{who.name} is not an owner or maintainer of {project!r} in index {index!r}"
+            + ("" if roles else "; it has no owners: an admin can add some")
         )
 
 

@@ -97,7 +97,10 @@ class Authenticator:
 
     def principal(self, name: str, secret: str, *, address: str | None = None) -> Principal:
         """The principal for basic-auth credentials; Unauthorized when they are wrong."""
-        keys = (f"user:{name}", *((f"address:{address}",) if address else ()))
+        # Every token shares the user name __token__: counting failures under it would
+        # let one client with a bad token lock out every CI job that uses a good one.
+        by_name = () if name == TOKEN_USER else (f"user:{name}",)
+        keys = (*by_name, *((f"address:{address}",) if address else ()))
         self._throttle.check(*keys)
         user, token, teams = self._load(name, secret)
         now = self._clock.now()

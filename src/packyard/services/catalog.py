@@ -74,6 +74,17 @@ class _Found:
     expires_at: datetime | None = None
     stale: bool = False
     public: bool = True
+    checked: list[str] = field(default_factory=list)  # indexes whose readers were checked
+
+
+@dataclass(frozen=True)
+class _CachedView:
+    serial: int  # the serving index's serial when the view was made
+    view: ProjectView
+    checked: tuple[str, ...]
+
+
+VIEW_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,7 @@ class Catalog:
         self._mirror = mirror
         self._clock = clock
         self.file_url = file_url
+        self._views: dict[tuple[str, str], _CachedView] = {}
 
     async def index(self, name: str) -> Index | None:
         return await run_in_threadpool(self._get_index, name)
@@ -120,24 +132,58 @@ class Catalog:
         With a reader, the serving index and every member that answers must be readable
         by them (401/403 otherwise, never a later member's files); None skips the checks
         (administrators and internal use)."""
+        key = (index.name, name)
+        if as_of is None:
+            cached = self._views.get(key)
+            if cached is not None and self._still_valid(cached, index):
+                await self._check_cached(cached, reader)
+                return cached.view
         found = await self._find(index, name, serving=index.name, depth=0, reader=reader)
         if found is None:
             return None
+        # Big projects list tens of thousands of files: keep that work off the event loop.
+        view = await run_in_threadpool(self._finish, index.name, name, found, as_of)
+        if as_of is None:
+            if len(self._views) > VIEW_CACHE_SIZE:
+                self._views.clear()
+            self._views[key] = _CachedView(index.serial, view, tuple(found.checked))
+        return view
+
+    def _still_valid(self, cached: _CachedView, index: Index) -> bool:
+        if cached.serial != index.serial:
+            return False
+        expires = cached.view.expires_at
+        return expires is None or expires > self._clock.now()
+
+    async def _check_cached(self, cached: _CachedView, reader: Principal | None) -> None:
+        """The same read checks as a fresh lookup: the serving index and every index
+        that answered."""
+        if reader is None or cached.view.public:
+            return
+        for name in cached.checked:
+            index = await self.index(name)
+            if index is not None:
+                check_read(reader, index.name, IndexSettings.of(index).readers)
+
+    def _finish(
+        self, serving: str, name: NormalizedName, found: _Found, as_of: datetime | None
+    ) -> ProjectView:
         now = self._clock.now()
         listed: list[Listed] = []
         removed: list[tuple[str, str]] = []
         for file, policies in found.files:
-            if as_of is not None and not visible_as_of(_candidate(name, file), as_of):
+            candidate = _candidate(name, file)
+            if as_of is not None and not visible_as_of(candidate, as_of):
                 removed.append((file.filename, f"uploaded after {as_of.isoformat()}"))
                 continue
-            verdict = evaluate_all(policies, _candidate(name, file), now=now)
+            verdict = evaluate_all(policies, candidate, now=now)
             if verdict.allowed:
                 listed.append(file)
             else:
                 removed.append((file.filename, verdict.reason or "refused by policy"))
         expiry = [t for t in (found.expires_at, self._cooldown_end(found, name, now)) if t]
         return ProjectView(
-            index=index.name,
+            index=serving,
             name=name,
             display_name=found.display_name,
             files=tuple(listed),
@@ -151,9 +197,13 @@ class Catalog:
         )
 
     def _cooldown_end(self, found: _Found, name: NormalizedName, now: datetime) -> datetime | None:
-        ends = [
-            next_change(policies, [_candidate(name, file)], now=now)
+        timed = [
+            (file, policies)
             for file, policies in found.files
+            if any(p.min_age or p.exemptions for p in policies)
+        ]
+        ends = [
+            next_change(policies, [_candidate(name, file)], now=now) for file, policies in timed
         ]
         return min((t for t in ends if t is not None), default=None)
 
@@ -179,6 +229,7 @@ class Catalog:
         if found is not None:
             if depth > 0 and reader is not None:
                 check_read(reader, index.name, settings.readers)
+            found.checked.append(index.name)
             found.public = found.public and settings.readers.anonymous
             found.files = [(file, (*policies, *own)) for file, policies in found.files]
         return found
@@ -241,6 +292,7 @@ class Catalog:
             merged.last_serial = max(merged.last_serial, found.last_serial)
             merged.stale = merged.stale or found.stale
             merged.public = merged.public and found.public
+            merged.checked += found.checked
             merged.expires_at = _earliest(merged.expires_at, found.expires_at)
         return merged
 

@@ -233,11 +233,13 @@ class MirrorService:
         listed_names = {f.filename for f in fresh}
         # A file deleted upstream stays downloadable (and listed) once its bytes are here.
         gone = [n for n, f in known.items() if n not in listed_names and not f.cached]
-        changed = bool(gone) or any(
-            _listing(f) != _listing(known[f.filename]) if f.filename in known else True
+        changed_files = [
+            f
             for f in fresh
-        )
-        uow.mirror.save_files(index, name, fresh)
+            if f.filename not in known or _listing(f) != _listing(known[f.filename])
+        ]
+        uow.mirror.save_files(index, name, changed_files)
+        changed = bool(gone) or bool(changed_files)
         uow.mirror.remove_files(index, gone)
         project = MirrorProject(
             index, name, result.project.name, now, exists=True, etag=result.etag

@@ -131,16 +131,20 @@ def _first_look(
     """Before reading the archive: may the uploader, is the file there, is it new?"""
     with uow_factory(readonly=True) as uow:
         target = hosted_index(uow, index)
+        project_exists = uow.projects.get(index, parsed.name) is not None
         if uploader is not None:
             roles = uow.roles.for_project(index, parsed.name)
-            check_upload(uploader, index, IndexSettings.of(target).uploaders, parsed.name, roles)
+            uploaders = IndexSettings.of(target).uploaders
+            check_upload(
+                uploader, index, uploaders, parsed.name, roles, project_exists=project_exists
+            )
         existing = uow.files.get(index, parsed.filename)
         if existing is None and uow.tombstones.exists(index, parsed.filename):
             raise FileExists(
                 f"File already exists: {parsed.filename} was deleted from this index and "
                 "its name cannot be used again. Publish a new version instead."
             )
-        return existing, uow.projects.get(index, parsed.name) is None
+        return existing, not project_exists
 
 
 def _record(
@@ -156,12 +160,14 @@ def _record(
     index, name = dist.index, dist.project
     with uow_factory() as uow:
         target = hosted_index(uow, index)
+        is_new = uow.projects.get(index, name) is None
         uow.projects.ensure(index, name, display_name)
         if uploader is not None and uploader.user is not None:
             roles = uow.roles.for_project(index, name)
             # Checked again inside the write: roles may have changed since the first look.
-            check_upload(uploader, index, IndexSettings.of(target).uploaders, name, roles)
-            if not roles:
+            uploaders = IndexSettings.of(target).uploaders
+            check_upload(uploader, index, uploaders, name, roles, project_exists=not is_new)
+            if is_new:
                 uow.roles.add(ProjectRole(index, name, uploader.user.name, Role.OWNER))
         # 1.0 and 1.0.0 are one release (PEP 440): keep the spelling it was first given.
         spellings = {

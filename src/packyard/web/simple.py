@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -83,7 +84,7 @@ async def _render_project(
         recheck = await catalog.recheck_after(index)
         expires = time.time() + recheck.total_seconds() if recheck else None
         return Missing(serial, expires, public=IndexSettings.of(index).readers.anonymous)
-    return render_project(view, fmt, serial)
+    return await run_in_threadpool(render_project, view, fmt, serial)
 
 
 async def as_of_project_page(request: Request) -> Response:

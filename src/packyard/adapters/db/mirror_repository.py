@@ -28,6 +28,7 @@ _LISTING_FIELDS = (
     "has_metadata",
 )
 _FILE_COLUMNS = [c for c in mirror_files.c if c.name not in ("id", "index_id")]
+_BATCH = 2000
 
 
 def _project_select() -> Any:
@@ -110,16 +111,19 @@ class SqlMirrorRepository:
         return None if row is None else _to_file(row)
 
     def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        if not files:
+            return
         index_id = self._require_index(index)
-        for file in files:
-            values = _file_values(file)
-            statement = _insert(self._connection, mirror_files).values(index_id=index_id, **values)
-            self._connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[mirror_files.c.index_id, mirror_files.c.filename],
-                    set_={key: values[key] for key in _LISTING_FIELDS},
-                )
-            )
+        # One statement for the whole listing: a big project lists tens of thousands of
+        # files, and building a statement per file costs more than the database's work.
+        statement = _insert(self._connection, mirror_files)
+        statement = statement.on_conflict_do_update(
+            index_elements=[mirror_files.c.index_id, mirror_files.c.filename],
+            set_={key: statement.excluded[key] for key in _LISTING_FIELDS},
+        )
+        rows = [{"index_id": index_id, **_file_values(file)} for file in files]
+        for start in range(0, len(rows), _BATCH):
+            self._connection.execute(statement, rows[start : start + _BATCH])
 
     def remove_files(self, index: str, filenames: Sequence[str]) -> None:
         if filenames:

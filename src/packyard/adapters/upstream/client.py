@@ -94,7 +94,8 @@ class UpstreamClient:
         headers = {"Accept": ACCEPT} | ({"If-None-Match": etag} if etag else {})
         with _translated_errors(str(url)):
             response = await self._client.get(url, headers=headers)
-        return _page_result(response, name, revalidating=etag is not None)
+        # A big project's page is megabytes of JSON: parse it off the event loop.
+        return await asyncio.to_thread(_page_result, response, name, revalidating=etag is not None)
 
     @asynccontextmanager
     async def stream_file(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:

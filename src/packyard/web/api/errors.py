@@ -1,7 +1,10 @@
-"""Packyard errors as JSON `{"detail": ...}` with the status codes used everywhere else."""
+"""Errors as JSON `{"detail": ...}`: packyard's with the status codes used everywhere else,
+request validation's as a 422 that names the fields but never echoes what was sent (it
+may be a password, or text that cannot even be encoded)."""
 
 from __future__ import annotations
 
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,3 +19,16 @@ async def packyard_error_as_json(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+async def validation_error_as_json(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": list(error["loc"]), "msg": _printable(error["msg"]), "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

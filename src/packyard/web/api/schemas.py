@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from packyard.domain.durations import parse_duration
 from packyard.domain.models import IndexKind, Role, Scope
@@ -34,10 +35,45 @@ Duration = Annotated[
 Text = Annotated[str, Field(max_length=1000)]
 
 
+def _url(text: str) -> str:
+    """A URL urllib can take apart (bad IPv6 literals and ports raise ValueError: 422)."""
+    _ = urlsplit(text).port
+    return text
+
+
+def _storable(value: Any) -> None:
+    """JSON may escape a lone surrogate or a NUL, which no database stores (a 500 when
+    found on insert), so refuse them on the way in."""
+    if isinstance(value, str):
+        if "\x00" in value or _has_surrogate(value):
+            raise ValueError("Text must be UTF-8 without NUL characters")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class Body(BaseModel):
     """A request body: unknown fields are a mistake (422), not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_storable_text(cls, data: Any) -> Any:
+        _storable(data)
+        return data
 
 
 class ErrorBody(BaseModel):
@@ -47,7 +83,7 @@ class ErrorBody(BaseModel):
 class IndexCreate(Body):
     name: Name
     kind: IndexKind = IndexKind.HOSTED
-    upstream: Annotated[str | None, Field(max_length=2000)] = None
+    upstream: Annotated[str, Field(max_length=2000), AfterValidator(_url)] | None = None
     ttl: Duration | None = None
     members: list[Name] = []
 
@@ -224,7 +260,7 @@ _ERRORS = {
 # Every operation authenticates (and may be refused); the WWW-Authenticate challenge is
 # what pip's keyring and netrc flows react to.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **errors(403, 429),
+    **errors(400, 403, 429),
     401: {
         "model": ErrorBody,
         "description": _ERRORS[401],

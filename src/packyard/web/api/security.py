@@ -10,7 +10,7 @@ from fastapi.security import HTTPBasic
 
 from packyard.bootstrap import Container
 from packyard.domain.access import Principal, check_admin
-from packyard.domain.errors import Forbidden
+from packyard.domain.errors import Forbidden, InvalidInput
 from packyard.web.auth import client_address, principal_of
 from packyard.web.state import state
 
@@ -26,6 +26,7 @@ class BasicScheme(HTTPBasic):
 
 
 _basic = BasicScheme(
+    scheme_name="basic",
     description="A user name and password, or `__token__` and an API token.",
     auto_error=False,
 )
@@ -77,3 +78,11 @@ def _same_host(origin: str, host: str) -> bool:
     except ValueError:
         return False
     return theirs[0] is not None and theirs == mine
+
+
+async def storable_parameters(request: Request) -> None:
+    """NUL cannot be stored or looked up in PostgreSQL text; refuse it in the URL (bodies
+    are screened by their models)."""
+    values = [*request.path_params.values(), *request.query_params.values()]
+    if any("\x00" in value for value in values):
+        raise InvalidInput("NUL characters are not allowed in the URL")
