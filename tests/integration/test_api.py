@@ -346,3 +346,26 @@ def test_indexes_are_created_configured_and_shown(api: Api) -> None:
     assert shown["policy"]["deny"] == ["evil-*"]
     assert shown["merge"] == ["shared"]
     assert shown["uploaders"] == "alice,@release"
+
+
+def test_validation_errors_name_the_field_but_never_echo_the_password(api: Api) -> None:
+    response = api("POST", "/api/v1/users", auth=ADMIN, json={"name": "c", "password": "hunter"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "hunter" not in response.text
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"name": "team\\ud800"}', b'{"name": "team\\u0000"}'], ids=["surrogate", "nul"]
+)
+def test_text_no_database_can_store_is_refused_with_422(api: Api, body: bytes) -> None:
+    headers = {"Content-Type": "application/json"}
+    response = api("POST", "/api/v1/teams", auth=ADMIN, content=body, headers=headers)
+    assert response.status_code == 422
+    assert "UTF-8 without NUL" in response.json()["detail"][0]["msg"]
+
+
+def test_nul_in_the_url_is_refused_with_400(api: Api) -> None:
+    response = api("PATCH", "/api/v1/users/a%00b", auth=ADMIN, json={"disabled": True})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
