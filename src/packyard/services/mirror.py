@@ -204,10 +204,12 @@ class MirrorService:
                 assert before is not None
                 project, changed = replace(before, fetched_at=now), False
             if changed:
-                serial = record_change(
-                    uow,
-                    Event(action="mirror_refreshed", actor="mirror", index=index, project=name),
-                )
+                event = Event(action="mirror_refreshed", actor="mirror", index=index, project=name)
+                # A first fetch changes no page anyone holds (only this project's, and
+                # not-found entries expire with the TTL): bumping the index serial would
+                # throw away every cached page of the index while an install fetches dozens
+                # of projects at once. Later changes do invalidate.
+                serial = uow.events.append(event) if before is None else record_change(uow, event)
                 project = replace(project, last_serial=serial)
             elif before is not None:
                 project = replace(project, last_serial=before.last_serial)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -137,6 +138,10 @@ async def index_page(request: Request) -> Response:
         entry = render_index(
             names, lambda name: web.urls.simple(via, name), fmt, serial, public=public
         )
+        recheck = await catalog.recheck_after(found) if found else None
+        if recheck is not None:
+            # Mirrors add projects as they are first fetched, without a serial change.
+            entry = replace(entry, expires=time.time() + recheck.total_seconds())
         web.pages.put(key, entry)
     return page_response(request, entry)
 
