@@ -8,7 +8,7 @@ public one of the same name). Policies of every index on the way filter the file
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
@@ -95,6 +95,8 @@ class Located:
     source: Index
     hosted: DistFile | None = None
     mirrored: MirrorFile | None = None
+    public: bool = False  # every index on the way is readable by anyone
+    expires_at: datetime | None = None  # the listing's validity (see ProjectView)
 
 
 class Catalog:
@@ -369,7 +371,9 @@ class Catalog:
         source = await self.index(listed.source)
         if source is None:
             raise NotFound(f"There is no file {filename} in index {serving.name!r}")
-        return await run_in_threadpool(self._located, listed, source)
+        located = await run_in_threadpool(self._located, listed, source)
+        assert view is not None
+        return replace(located, public=view.public, expires_at=view.expires_at)
 
     def _located(self, listed: Listed, source: Index) -> Located:
         with self._uow(readonly=True) as uow:

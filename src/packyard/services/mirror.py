@@ -36,7 +36,7 @@ from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Event, Index, MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
 from packyard.logs import get_logger
-from packyard.ports import Clock, FileStore, UnitOfWork, UnitOfWorkFactory
+from packyard.ports import Clock, FileStore, UnitOfWorkFactory
 from packyard.services.changes import record_change
 
 log = get_logger("packyard.mirror")
@@ -186,23 +186,43 @@ class MirrorService:
         self, index: str, settings: IndexSettings, name: NormalizedName, result: PageResult
     ) -> MirrorState:
         now = self._clock.now()
+        before, known_files = self._load(index, name)
+        known = {f.filename: f for f in known_files}
+        # Work out the new listing before taking the write lock: writers queue on it
+        # (SQLite), and an install asks for dozens of projects at once.
+        if isinstance(result, Fetched):
+            listed = (
+                _to_mirror_file(index, name, f, known.get(f.filename), now)
+                for f in result.project.files
+            )
+            fresh = [f for f in listed if f is not None]
+            names = {f.filename for f in fresh}
+            gone = [n for n, f in known.items() if n not in names and not f.cached]
+            kept = [f for n, f in known.items() if n not in names and f.cached]
+            save = [
+                f
+                for f in fresh
+                if f.filename not in known or _listing(f) != _listing(known[f.filename])
+            ]
+            files = [*fresh, *kept]
+            project = MirrorProject(index, name, result.project.name, now, True, result.etag)
+            changed = bool(gone or save)
+        elif isinstance(result, Missing):
+            save = []
+            gone = [f.filename for f in known.values() if not f.cached]
+            # Files already here stay listed and downloadable after the upstream drops the
+            # whole project; without any, the project is gone.
+            files = [f for f in known.values() if f.cached]
+            display = before.display_name if before else name
+            project = MirrorProject(index, name, display, now, exists=bool(files))
+            changed = before is not None and before.exists and (bool(gone) or not files)
+        else:  # not modified: only the freshness moves on
+            assert before is not None
+            save, gone, files = [], [], list(known_files)
+            project, changed = replace(before, fetched_at=now), False
         with self._uow() as uow:
-            before = uow.mirror.get_project(index, name)
-            known = {f.filename: f for f in uow.mirror.files(index, name)} if before else {}
-            if isinstance(result, Fetched):
-                project, changed = self._apply_listing(uow, index, name, result, known, now)
-            elif isinstance(result, Missing):
-                gone = [f.filename for f in known.values() if not f.cached]
-                uow.mirror.remove_files(index, gone)
-                # Files already here stay listed and downloadable after the upstream
-                # drops the whole project; without any, the project is gone.
-                kept = len(known) > len(gone)
-                display = before.display_name if before else name
-                project = MirrorProject(index, name, display, now, exists=kept)
-                changed = before is not None and before.exists and (bool(gone) or not kept)
-            else:  # not modified: only the freshness moves on
-                assert before is not None
-                project, changed = replace(before, fetched_at=now), False
+            uow.mirror.save_files(index, name, save)
+            uow.mirror.remove_files(index, gone)
             if changed:
                 event = Event(action="mirror_refreshed", actor="mirror", index=index, project=name)
                 # A first fetch changes no page anyone holds (only this project's, and
@@ -214,39 +234,8 @@ class MirrorService:
             elif before is not None:
                 project = replace(project, last_serial=before.last_serial)
             uow.mirror.save_project(project)
-            files = uow.mirror.files(index, name) if project.exists else ()
             uow.commit()
-        return MirrorState(project, tuple(files), now + settings.ttl)
-
-    def _apply_listing(
-        self,
-        uow: UnitOfWork,
-        index: str,
-        name: NormalizedName,
-        result: Fetched,
-        known: dict[str, MirrorFile],
-        now: datetime,
-    ) -> tuple[MirrorProject, bool]:
-        listed = [
-            _to_mirror_file(index, name, f, known.get(f.filename), now)
-            for f in result.project.files
-        ]
-        fresh = [f for f in listed if f is not None]
-        listed_names = {f.filename for f in fresh}
-        # A file deleted upstream stays downloadable (and listed) once its bytes are here.
-        gone = [n for n, f in known.items() if n not in listed_names and not f.cached]
-        changed_files = [
-            f
-            for f in fresh
-            if f.filename not in known or _listing(f) != _listing(known[f.filename])
-        ]
-        uow.mirror.save_files(index, name, changed_files)
-        changed = bool(gone) or bool(changed_files)
-        uow.mirror.remove_files(index, gone)
-        project = MirrorProject(
-            index, name, result.project.name, now, exists=True, etag=result.etag
-        )
-        return project, changed
+        return MirrorState(project, tuple(files) if project.exists else (), now + settings.ttl)
 
     def _upstream_url(self, index: Index, settings: IndexSettings) -> str:
         if not settings.upstream:

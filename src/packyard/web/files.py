@@ -9,6 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from packyard.domain.access import Principal
+from packyard.domain.errors import NotFound
 from packyard.domain.models import Index
 from packyard.services.catalog import Located
 from packyard.web.auth import principal_of
@@ -23,17 +25,18 @@ WHEEL_OR_SDIST = "application/octet-stream"
 
 async def file_download(request: Request) -> Response:
     web = state(request)
-    catalog = web.container.catalog
     index_name = request.path_params["index"]
     sha256 = request.path_params["sha256"]
     filename = request.path_params["filename"]
     sidecar = filename.endswith(METADATA_SUFFIX)
     stored_name = filename[: -len(METADATA_SUFFIX)] if sidecar else filename
-    index = await catalog.index(index_name)
-    if index is None:
+    resolved = web.container.serials.resolve(index_name)
+    if resolved is None:
         return text_error(404, f"There is no index named {index_name!r}")
     reader = await principal_of(request)
-    located = await catalog.locate(index, stored_name, reader=reader)
+    located = web.located.get((index_name, stored_name), resolved[1])
+    if located is None:
+        located = await _locate(web, index_name, stored_name, reader, resolved[1])
     if located.listed.sha256 not in {None, sha256} and sha256 != "_":
         return text_error(404, f"There is no file {stored_name} with sha256 {sha256}")
     if sidecar:
@@ -49,6 +52,25 @@ async def file_download(request: Request) -> Response:
     if located.hosted is not None:
         return _blob_response(request, web, located.hosted.digests.sha256, WHEEL_OR_SDIST, filename)
     return await _mirrored(request, web, located)
+
+
+async def _locate(
+    web: WebState, index_name: str, filename: str, reader: Principal, serial: int
+) -> Located:
+    catalog = web.container.catalog
+    index = await catalog.index(index_name)
+    if index is None:
+        raise NotFound(f"There is no index named {index_name!r}")
+    located = await catalog.locate(index, filename, reader=reader)
+    # Remembered only when nothing about it can differ by caller or change without a
+    # serial: public, and its bytes here (an uncached mirror file changes when fetched).
+    if located.public and (located.hosted is not None or _cached(located)):
+        web.located.put((index_name, filename), serial, located)
+    return located
+
+
+def _cached(located: Located) -> bool:
+    return located.mirrored is not None and located.mirrored.cached
 
 
 def _project_of(located: Located) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -138,11 +137,10 @@ async def index_page(request: Request) -> Response:
         entry = render_index(
             names, lambda name: web.urls.simple(via, name), fmt, serial, public=public
         )
-        recheck = await catalog.recheck_after(found) if found else None
-        if recheck is not None:
-            # Mirrors add projects as they are first fetched, without a serial change.
-            entry = replace(entry, expires=time.time() + recheck.total_seconds())
-        web.pages.put(key, entry)
+        # Mirrors add projects as they first fetch them, without a serial change, so a
+        # list that includes a mirror is made afresh (installers never ask for it).
+        if found is None or await catalog.recheck_after(found) is None:
+            web.pages.put(key, entry)
     return page_response(request, entry)
 
 

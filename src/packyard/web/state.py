@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from packyard.bootstrap import Container
+from packyard.services.catalog import Located
 from packyard.services.simple_pages import Page
 
 
@@ -53,6 +54,29 @@ class PageCache:
                 self._entries.popitem(last=False)
 
 
+class LocatedCache:
+    """Where the files of public listings live, by (index, filename), valid while the
+    index's serial holds and the listing has not expired: downloads skip the catalog."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._entries: dict[tuple[str, str], tuple[int, Located]] = {}
+        self._max = max_entries
+
+    def get(self, key: tuple[str, str], serial: int) -> Located | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != serial:
+            return None
+        expires = entry[1].expires_at
+        if expires is not None and expires.timestamp() <= time.time():
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, str], serial: int, located: Located) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = (serial, located)
+
+
 @dataclass
 class Urls:
     """Links in pages are root-relative, under the base URL's path when one is set."""
@@ -76,6 +100,7 @@ class WebState:
     container: Container
     urls: Urls
     pages: PageCache = field(default_factory=PageCache)
+    located: LocatedCache = field(default_factory=LocatedCache)
 
 
 def state(request: Request) -> WebState:
