@@ -28,7 +28,7 @@ pytestmark = pytest.mark.unit
         ("2w", timedelta(weeks=2)),
         ("90s", timedelta(seconds=90)),
         ("007d", timedelta(days=7)),
-        ("999999999d", timedelta(days=999999999)),
+        ("36500d", timedelta(days=36500)),
     ],
 )
 def test_parse_duration_reads_number_and_unit(text: str, expected: timedelta) -> None:
@@ -45,9 +45,10 @@ def test_parse_duration_refuses_anything_else_with_the_format(text: str) -> None
     assert str(info.value) == f"{text!r} is not a duration: use <number><s|m|h|d|w>, e.g. 3d"
 
 
-def test_parse_duration_refuses_a_duration_timedelta_cannot_hold() -> None:
-    with pytest.raises(InvalidInput, match="too long a duration: at most 999999999d"):
-        parse_duration("1000000000d")
+@pytest.mark.parametrize("text", ["36501d", "5215w", "1000000000d", "99999999999999999999s"])
+def test_parse_duration_refuses_more_than_a_century(text: str) -> None:
+    with pytest.raises(InvalidInput, match="too long a duration: at most 36500d"):
+        parse_duration(text)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_format_duration_refuses_what_cannot_be_spelled(delta: timedelta) -> Non
         format_duration(delta)
 
 
-@given(st.integers(min_value=0, max_value=999999999 * 86400))
+@given(st.integers(min_value=0, max_value=36500 * 86400))
 def test_format_duration_is_the_inverse_of_parse_duration(seconds: int) -> None:
     delta = timedelta(seconds=seconds)
     assert parse_duration(format_duration(delta)) == delta

@@ -24,16 +24,20 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_EXAMPLE = "use an RFC 3339 time such as 2024-05-01T12:00:00Z or a date such as 2024-05-01"
 
 
+MAX_DURATION_SECONDS = 36500 * 86400
+
+
 def parse_duration(text: str) -> timedelta:
     """`<n>[smhdw]` with a whole n >= 0, e.g. `30s`, `10m`, `3d`, `2w`."""
     match = _DURATION.fullmatch(text)
     if match is None:
         raise InvalidInput(f"{text!r} is not a duration: use <number><s|m|h|d|w>, e.g. 3d")
     number, unit = match.groups()
-    try:
-        return timedelta(seconds=int(number) * _UNITS[unit])
-    except OverflowError as e:
-        raise InvalidInput(f"{text!r} is too long a duration: at most 999999999d") from e
+    seconds = int(number) * _UNITS[unit]
+    # Durations are added to now (expiries, cooldowns): past a century that overflows.
+    if seconds > MAX_DURATION_SECONDS:
+        raise InvalidInput(f"{text!r} is too long a duration: at most 36500d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:

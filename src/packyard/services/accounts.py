@@ -18,31 +18,51 @@ def _user(uow: UnitOfWork, name: str) -> User:
     return user
 
 
-def set_disabled(*, uow_factory: UnitOfWorkFactory, name: str, disabled: bool, actor: str) -> User:
+def set_disabled(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    name: str,
+    disabled: bool,
+    actor: str,
+    address: str | None = None,
+) -> User:
     """A disabled user's password and tokens stop working at the next request."""
     with uow_factory() as uow:
         user = replace(_user(uow, name), disabled=disabled)
         uow.users.update(user)
         action = "user_disabled" if disabled else "user_enabled"
-        uow.events.append(Event(action=action, actor=actor, data={"user": name}))
+        uow.events.append(Event(action=action, actor=actor, data={"user": name}, address=address))
         uow.commit()
     return user
 
 
-def delete_user(*, uow_factory: UnitOfWorkFactory, name: str, actor: str) -> None:
+def delete_user(
+    *, uow_factory: UnitOfWorkFactory, name: str, actor: str, address: str | None = None
+) -> None:
     """Removes the user with their tokens, memberships and project roles."""
     with uow_factory() as uow:
         _user(uow, name)
         uow.users.delete(name)
-        uow.events.append(Event(action="user_deleted", actor=actor, data={"user": name}))
+        uow.events.append(
+            Event(action="user_deleted", actor=actor, data={"user": name}, address=address)
+        )
         uow.commit()
 
 
-def set_password(*, uow_factory: UnitOfWorkFactory, name: str, password: str, actor: str) -> None:
+def set_password(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    name: str,
+    password: str,
+    actor: str,
+    address: str | None = None,
+) -> None:
     hashed = hash_password(password)
     with uow_factory() as uow:
         uow.users.update(replace(_user(uow, name), password_hash=hashed))
-        uow.events.append(Event(action="password_changed", actor=actor, data={"user": name}))
+        uow.events.append(
+            Event(action="password_changed", actor=actor, data={"user": name}, address=address)
+        )
         uow.commit()
 
 
@@ -53,11 +73,20 @@ def validate_team_name(name: str) -> str:
     return bare
 
 
-def add_team(*, uow_factory: UnitOfWorkFactory, clock: Clock, name: str, actor: str) -> Team:
+def add_team(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    name: str,
+    actor: str,
+    address: str | None = None,
+) -> Team:
     team = Team(name=validate_team_name(name), created=clock.now())
     with uow_factory() as uow:
         uow.teams.add(team)
-        uow.events.append(Event(action="team_added", actor=actor, data={"team": team.name}))
+        uow.events.append(
+            Event(action="team_added", actor=actor, data={"team": team.name}, address=address)
+        )
         uow.commit()
     return team
 
@@ -67,16 +96,26 @@ def list_teams(*, uow_factory: UnitOfWorkFactory) -> Sequence[Team]:
         return uow.teams.list()
 
 
-def delete_team(*, uow_factory: UnitOfWorkFactory, name: str, actor: str) -> None:
+def delete_team(
+    *, uow_factory: UnitOfWorkFactory, name: str, actor: str, address: str | None = None
+) -> None:
     team = validate_team_name(name)
     with uow_factory() as uow:
         uow.teams.delete(team)
-        uow.events.append(Event(action="team_deleted", actor=actor, data={"team": team}))
+        uow.events.append(
+            Event(action="team_deleted", actor=actor, data={"team": team}, address=address)
+        )
         uow.commit()
 
 
 def change_membership(
-    *, uow_factory: UnitOfWorkFactory, team: str, user: str, member: bool, actor: str
+    *,
+    uow_factory: UnitOfWorkFactory,
+    team: str,
+    user: str,
+    member: bool,
+    actor: str,
+    address: str | None = None,
 ) -> None:
     name = validate_team_name(team)
     with uow_factory() as uow:
@@ -85,5 +124,7 @@ def change_membership(
         else:
             uow.teams.remove_member(name, user)
         action = "team_member_added" if member else "team_member_removed"
-        uow.events.append(Event(action=action, actor=actor, data={"team": name, "user": user}))
+        uow.events.append(
+            Event(action=action, actor=actor, data={"team": name, "user": user}, address=address)
+        )
         uow.commit()

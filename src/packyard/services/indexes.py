@@ -30,6 +30,7 @@ def create_index(
     upstream: str | None = None,
     ttl: timedelta | None = None,
     members: Sequence[str] = (),
+    address: str | None = None,
 ) -> Index:
     settings = IndexSettings(kind=kind)
     if kind is IndexKind.MIRROR:
@@ -49,7 +50,7 @@ def create_index(
         if kind is IndexKind.VIRTUAL:
             _check_members(uow, name, members)
         uow.indexes.add(index)
-        record_change(uow, Event(action="index_created", actor=actor, index=name))
+        record_change(uow, Event(action="index_created", actor=actor, index=name, address=address))
         uow.commit()
     return index
 
@@ -57,8 +58,12 @@ def create_index(
 def validate_upstream(url: str | None) -> str:
     if not url:
         raise InvalidInput("A mirror index needs an upstream URL (--upstream)")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:  # a bad port or bracketed host
+        raise InvalidInput(f"The upstream URL is malformed: {exc}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname or not port_ok:
         raise InvalidInput(f"The upstream {parts.scheme}://... is not an http(s) URL")
     return url if url.endswith("/") else url + "/"
 
@@ -102,12 +107,16 @@ def get_index(*, uow_factory: UnitOfWorkFactory, name: str) -> Index:
         return resolve_index(uow, name)
 
 
-def set_default_index(*, uow_factory: UnitOfWorkFactory, name: str, actor: str) -> None:
+def set_default_index(
+    *, uow_factory: UnitOfWorkFactory, name: str, actor: str, address: str | None = None
+) -> None:
     with uow_factory() as uow:
         if uow.indexes.get(name) is None:
             raise NotFound(f"There is no index named {name!r}; see 'packyard index list'")
         uow.indexes.set_default(name)
-        uow.events.append(Event(action="default_index_set", actor=actor, index=name))
+        uow.events.append(
+            Event(action="default_index_set", actor=actor, index=name, address=address)
+        )
         uow.commit()
 
 
@@ -118,6 +127,7 @@ def configure_index(
     actor: str,
     change: Callable[[IndexSettings], IndexSettings],
     what: str,
+    address: str | None = None,
 ) -> IndexSettings:
     """Apply `change` to the index's settings in one transaction; pages update at once."""
     with uow_factory() as uow:
@@ -126,7 +136,13 @@ def configure_index(
         uow.indexes.update_config(index.name, settings.to_config())
         record_change(
             uow,
-            Event(action="index_configured", actor=actor, index=index.name, data={"what": what}),
+            Event(
+                action="index_configured",
+                actor=actor,
+                index=index.name,
+                data={"what": what},
+                address=address,
+            ),
         )
         uow.commit()
     return settings

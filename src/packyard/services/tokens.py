@@ -6,7 +6,8 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.access import Principal
+from packyard.domain.errors import Forbidden, InvalidInput, NotFound
 from packyard.domain.models import Event, Scope, Token
 from packyard.domain.names import validate_project_name
 from packyard.ports import Clock, UnitOfWorkFactory
@@ -28,8 +29,18 @@ def create_token(
     expires: timedelta | None = None,
     description: str = "",
     address: str | None = None,
+    creator: Principal | None = None,
 ) -> tuple[Token, str]:
-    """Create a token; returns it with its secret, which is never available again."""
+    """Create a token; returns it with its secret, which is never available again.
+
+    `creator` (None: an administrator at the CLI) may make tokens for themselves, or for
+    anyone as an admin; a token may create tokens only if it has the admin scope, so a
+    narrow token cannot mint a wider one."""
+    if creator is not None:
+        if creator.token is not None and Scope.ADMIN not in creator.token.scopes:
+            raise Forbidden("Only a token with the 'admin' scope may create tokens")
+        if not creator.is_admin and creator.name != user:
+            raise Forbidden(f"{creator.name} may create tokens only for themselves")
     if expires is not None and expires <= timedelta(0):
         raise InvalidInput("--expires must be a positive duration, e.g. 90d")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -34,6 +34,7 @@ def add_user(
     password: str,
     admin: bool,
     actor: str,
+    address: str | None = None,
 ) -> User:
     user = User(
         name=validate_user_name(name),
@@ -43,7 +44,9 @@ def add_user(
     )
     with uow_factory() as uow:
         uow.users.add(user)
-        uow.events.append(Event(action="user_added", actor=actor, data={"user": name}))
+        uow.events.append(
+            Event(action="user_added", actor=actor, data={"user": name}, address=address)
+        )
         uow.commit()
     return user
 

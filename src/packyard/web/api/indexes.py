@@ -14,7 +14,7 @@ from packyard.domain.policy import parse_rule
 from packyard.services import indexes as service
 from packyard.web.api import render, schemas
 from packyard.web.api.schemas import IndexOut, errors
-from packyard.web.api.security import Admin, Caller, Store
+from packyard.web.api.security import Address, Admin, Caller, Store
 
 router = APIRouter(prefix="/indexes", tags=["indexes"])
 
@@ -47,12 +47,15 @@ def list_indexes(who: Caller, container: Store) -> list[IndexOut]:
     status_code=status.HTTP_201_CREATED,
     responses=errors(400, 404, 409),
 )
-def create_index(body: schemas.IndexCreate, who: Admin, container: Store) -> IndexOut:
+def create_index(
+    body: schemas.IndexCreate, who: Admin, container: Store, address: Address
+) -> IndexOut:
     service.create_index(
         uow_factory=container.uow,
         name=body.name,
         kind=body.kind,
         actor=who.audit_name,
+        address=address,
         upstream=body.upstream,
         ttl=parse_duration(body.ttl) if body.ttl else None,
         members=body.members,
@@ -78,7 +81,9 @@ def get_index(name: str, who: Caller, container: Store) -> IndexOut:
     summary="Change permissions, policies, TTL, offline mode or merges (admin)",
     responses=errors(400, 404),
 )
-def configure_index(name: str, body: schemas.IndexChange, who: Admin, container: Store) -> IndexOut:
+def configure_index(
+    name: str, body: schemas.IndexChange, who: Admin, container: Store, address: Address
+) -> IndexOut:
     readers = Audience.parse(body.readers) if body.readers is not None else None
     uploaders = Audience.parse(body.uploaders) if body.uploaders is not None else None
     allow = [parse_rule(rule) for rule in body.allow]
@@ -101,7 +106,12 @@ def configure_index(name: str, body: schemas.IndexChange, who: Admin, container:
 
     what = "permissions" if body.readers or body.uploaders else "options"
     service.configure_index(
-        uow_factory=container.uow, name=name, actor=who.audit_name, change=change, what=what
+        uow_factory=container.uow,
+        name=name,
+        actor=who.audit_name,
+        address=address,
+        change=change,
+        what=what,
     )
     return _show(container, name)
 
@@ -113,7 +123,7 @@ def configure_index(name: str, body: schemas.IndexChange, who: Admin, container:
     responses=errors(400, 404),
 )
 def add_exemption(
-    name: str, body: schemas.ExemptionCreate, who: Admin, container: Store
+    name: str, body: schemas.ExemptionCreate, who: Admin, container: Store, address: Address
 ) -> IndexOut:
     lifetime = parse_duration(body.expires) if body.expires else None
     now = container.clock.now()
@@ -121,6 +131,7 @@ def add_exemption(
         uow_factory=container.uow,
         name=name,
         actor=who.audit_name,
+        address=address,
         change=lambda s: service.add_exemption(
             s,
             project=body.project,
@@ -140,7 +151,9 @@ def add_exemption(
     summary="Claim a project name the upstream also has, in the index's hosted target (admin)",
     responses=errors(400, 404, 409),
 )
-def claim_project(name: str, body: schemas.ClaimCreate, who: Admin, container: Store) -> IndexOut:
+def claim_project(
+    name: str, body: schemas.ClaimCreate, who: Admin, container: Store, address: Address
+) -> IndexOut:
     with container.uow(readonly=True) as uow:
         hosted = service.upload_target(uow, service.resolve_index(uow, name)).name
     now = container.clock.now()
@@ -148,8 +161,13 @@ def claim_project(name: str, body: schemas.ClaimCreate, who: Admin, container: S
         uow_factory=container.uow,
         name=hosted,
         actor=who.audit_name,
+        address=address,
         change=lambda s: service.add_claim(
-            s, project=body.project, reason=body.reason, actor=who.audit_name, now=now
+            s,
+            project=body.project,
+            reason=body.reason,
+            actor=who.audit_name,
+            now=now,
         ),
         what=f"claim {body.project}",
     )
@@ -162,6 +180,8 @@ def claim_project(name: str, body: schemas.ClaimCreate, who: Admin, container: S
     summary="Serve this index at /simple/ and /legacy/ (admin)",
     responses=errors(404),
 )
-def set_default_index(name: str, who: Admin, container: Store) -> IndexOut:
-    service.set_default_index(uow_factory=container.uow, name=name, actor=who.audit_name)
+def set_default_index(name: str, who: Admin, container: Store, address: Address) -> IndexOut:
+    service.set_default_index(
+        uow_factory=container.uow, name=name, actor=who.audit_name, address=address
+    )
     return _show(container, name)

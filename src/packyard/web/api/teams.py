@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from packyard.services import accounts
 from packyard.web.api import render, schemas
 from packyard.web.api.schemas import TeamOut, errors
-from packyard.web.api.security import Admin, Store
+from packyard.web.api.security import Address, Admin, Store
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -24,9 +24,15 @@ def list_teams(who: Admin, container: Store) -> list[TeamOut]:
     status_code=status.HTTP_201_CREATED,
     responses=errors(400, 409),
 )
-def create_team(body: schemas.TeamCreate, who: Admin, container: Store) -> TeamOut:
+def create_team(
+    body: schemas.TeamCreate, who: Admin, container: Store, address: Address
+) -> TeamOut:
     team = accounts.add_team(
-        uow_factory=container.uow, clock=container.clock, name=body.name, actor=who.audit_name
+        uow_factory=container.uow,
+        clock=container.clock,
+        name=body.name,
+        actor=who.audit_name,
+        address=address,
     )
     return render.team_out(team)
 
@@ -39,8 +45,10 @@ def create_team(body: schemas.TeamCreate, who: Admin, container: Store) -> TeamO
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-def delete_team(name: str, who: Admin, container: Store) -> None:
-    accounts.delete_team(uow_factory=container.uow, name=name, actor=who.audit_name)
+def delete_team(name: str, who: Admin, container: Store, address: Address) -> None:
+    accounts.delete_team(
+        uow_factory=container.uow, name=name, actor=who.audit_name, address=address
+    )
 
 
 @router.put(
@@ -51,9 +59,14 @@ def delete_team(name: str, who: Admin, container: Store) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-def add_member(name: str, user: str, who: Admin, container: Store) -> None:
+def add_member(name: str, user: str, who: Admin, container: Store, address: Address) -> None:
     accounts.change_membership(
-        uow_factory=container.uow, team=name, user=user, member=True, actor=who.audit_name
+        uow_factory=container.uow,
+        team=name,
+        user=user,
+        member=True,
+        actor=who.audit_name,
+        address=address,
     )
 
 
@@ -65,7 +78,12 @@ def add_member(name: str, user: str, who: Admin, container: Store) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-def remove_member(name: str, user: str, who: Admin, container: Store) -> None:
+def remove_member(name: str, user: str, who: Admin, container: Store, address: Address) -> None:
     accounts.change_membership(
-        uow_factory=container.uow, team=name, user=user, member=False, actor=who.audit_name
+        uow_factory=container.uow,
+        team=name,
+        user=user,
+        member=False,
+        actor=who.audit_name,
+        address=address,
     )

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Response, status
 from packyard.domain.access import Principal, check_admin
 from packyard.domain.durations import parse_duration
 from packyard.domain.errors import Forbidden, NotFound
-from packyard.domain.models import Scope
 from packyard.services import tokens as service
 from packyard.web.api import render, schemas
 from packyard.web.api.schemas import CreatedToken, TokenOut, errors
@@ -48,8 +47,6 @@ def create_token(
     body: schemas.TokenCreate, who: Caller, container: Store, address: Address
 ) -> CreatedToken:
     user = _acting_for(who, body.user)
-    if who.token is not None and Scope.ADMIN not in who.token.scopes:
-        raise Forbidden("Creating a token with a token needs the 'admin' scope")
     token, secret = service.create_token(
         uow_factory=container.uow,
         clock=container.clock,
@@ -61,6 +58,7 @@ def create_token(
         expires=parse_duration(body.expires) if body.expires else None,
         description=body.description,
         address=address,
+        creator=who,
     )
     return render.created_token_out(token, secret)
 

@@ -8,7 +8,7 @@ from packyard.services import accounts
 from packyard.services import users as service
 from packyard.web.api import render, schemas
 from packyard.web.api.schemas import UserOut, errors
-from packyard.web.api.security import Admin, Store
+from packyard.web.api.security import Address, Admin, Store
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -25,7 +25,9 @@ def list_users(who: Admin, container: Store) -> list[UserOut]:
     status_code=status.HTTP_201_CREATED,
     responses=errors(400, 409),
 )
-def create_user(body: schemas.UserCreate, who: Admin, container: Store) -> UserOut:
+def create_user(
+    body: schemas.UserCreate, who: Admin, container: Store, address: Address
+) -> UserOut:
     user = service.add_user(
         uow_factory=container.uow,
         clock=container.clock,
@@ -33,6 +35,7 @@ def create_user(body: schemas.UserCreate, who: Admin, container: Store) -> UserO
         password=body.password,
         admin=body.admin,
         actor=who.audit_name,
+        address=address,
     )
     return render.user_out(user)
 
@@ -43,14 +46,24 @@ def create_user(body: schemas.UserCreate, who: Admin, container: Store) -> UserO
     summary="Disable or enable a user, or set their password (admin)",
     responses=errors(400, 404),
 )
-def change_user(name: str, body: schemas.UserChange, who: Admin, container: Store) -> UserOut:
+def change_user(
+    name: str, body: schemas.UserChange, who: Admin, container: Store, address: Address
+) -> UserOut:
     if body.password is not None:
         accounts.set_password(
-            uow_factory=container.uow, name=name, password=body.password, actor=who.audit_name
+            uow_factory=container.uow,
+            name=name,
+            password=body.password,
+            actor=who.audit_name,
+            address=address,
         )
     if body.disabled is not None:
         accounts.set_disabled(
-            uow_factory=container.uow, name=name, disabled=body.disabled, actor=who.audit_name
+            uow_factory=container.uow,
+            name=name,
+            disabled=body.disabled,
+            actor=who.audit_name,
+            address=address,
         )
     return render.user_out(service.get_user(uow_factory=container.uow, name=name))
 
@@ -63,5 +76,7 @@ def change_user(name: str, body: schemas.UserChange, who: Admin, container: Stor
     response_class=Response,
     responses=errors(404),
 )
-def delete_user(name: str, who: Admin, container: Store) -> None:
-    accounts.delete_user(uow_factory=container.uow, name=name, actor=who.audit_name)
+def delete_user(name: str, who: Admin, container: Store, address: Address) -> None:
+    accounts.delete_user(
+        uow_factory=container.uow, name=name, actor=who.audit_name, address=address
+    )
