@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packyard.domain.errors import InvalidName
+from packyard.domain.errors import InvalidInput, InvalidName
 from packyard.domain.names import (
     is_valid_project_name,
     normalize,
     validate_index_name,
     validate_project_name,
+    validate_text,
 )
 
 pytestmark = pytest.mark.unit
@@ -100,3 +101,19 @@ def test_every_spelling_of_a_name_normalises_equally(name: str, data: st.DataObj
 def test_normalised_names_are_lower_case_with_single_dashes(name: str) -> None:
     normalised = normalize(name)
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", normalised)
+
+
+@pytest.mark.parametrize("text", ["ok", "line one\nline two", "tab\there", "ünïcödé ✓"])
+def test_plain_text_is_accepted_as_it_is(text: str) -> None:
+    assert validate_text(text, "reason") == text
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "bell\x07", "escape\x1b[31m", "del\x7f"])
+def test_control_characters_in_free_text_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="control characters"):
+        validate_text(text, "reason")
+
+
+def test_overlong_free_text_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="longer than 10"):
+        validate_text("x" * 11, "reason", max_length=10)

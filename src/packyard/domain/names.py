@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import NewType
 
-from packyard.domain.errors import InvalidName
+from packyard.domain.errors import InvalidInput, InvalidName
 
 NormalizedName = NewType("NormalizedName", str)
 
@@ -47,3 +47,13 @@ def validate_index_name(name: str) -> str:
             "'.', '_' or '-', starting and ending with a letter or digit"
         )
     return name
+
+
+def validate_text(value: str, field: str, *, max_length: int = 1000) -> str:
+    """Free text (reasons, descriptions): no NUL or other control characters but tabs
+    and newlines (PostgreSQL cannot store NUL), and a bounded length."""
+    if len(value) > max_length:
+        raise InvalidInput(f"The {field} is longer than {max_length} characters")
+    if any((ord(c) < 32 and c not in "\t\n") or ord(c) == 127 for c in value):
+        raise InvalidInput(f"The {field} contains control characters; use plain text")
+    return value

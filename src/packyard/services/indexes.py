@@ -11,7 +11,7 @@ from packyard.domain.access import Audience
 from packyard.domain.errors import Conflict, InvalidInput, NotFound
 from packyard.domain.index_config import Claim, IndexSettings
 from packyard.domain.models import Event, Index, IndexKind
-from packyard.domain.names import validate_index_name, validate_project_name
+from packyard.domain.names import validate_index_name, validate_project_name, validate_text
 from packyard.domain.policy import Exemption, Rule
 from packyard.ports import UnitOfWork, UnitOfWorkFactory
 from packyard.services.changes import record_change
@@ -212,7 +212,7 @@ def add_exemption(
     name = validate_project_name(project)
     exemption = Exemption(
         project=name,
-        reason=reason.strip(),
+        reason=validate_text(reason.strip(), "reason"),
         created_by=actor,
         created_at=now,
         expires_at=now + expires if expires else None,
@@ -227,7 +227,9 @@ def add_claim(
     if settings.kind is not IndexKind.HOSTED:
         raise InvalidInput("Names are claimed in a hosted index")
     name = validate_project_name(project)
-    claim = Claim(project=name, by=actor, reason=reason.strip() or "claimed", at=now)
+    claim = Claim(
+        project=name, by=actor, reason=validate_text(reason.strip(), "reason") or "claimed", at=now
+    )
     return replace(settings, claims={**settings.claims, name: claim})
 
 

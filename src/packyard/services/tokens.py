@@ -9,7 +9,7 @@ from datetime import timedelta
 from packyard.domain.access import Principal
 from packyard.domain.errors import Forbidden, InvalidInput, NotFound
 from packyard.domain.models import Event, Scope, Token
-from packyard.domain.names import validate_project_name
+from packyard.domain.names import validate_project_name, validate_text
 from packyard.ports import Clock, UnitOfWorkFactory
 from packyard.services.auth import TOKEN_PREFIX, token_digest
 
@@ -54,7 +54,7 @@ def create_token(
         indexes=tuple(dict.fromkeys(indexes)),
         projects=tuple(dict.fromkeys(validate_project_name(p) for p in projects)),
         expires_at=now + expires if expires else None,
-        description=description,
+        description=validate_text(description, "description"),
         created=now,
     )
     with uow_factory() as uow:

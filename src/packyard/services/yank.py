@@ -9,7 +9,7 @@ from packaging.utils import canonicalize_version
 from packyard.domain.access import Principal, check_project_action
 from packyard.domain.errors import NotFound
 from packyard.domain.models import DistFile, Event, Scope
-from packyard.domain.names import validate_project_name
+from packyard.domain.names import validate_project_name, validate_text
 from packyard.ports import UnitOfWorkFactory
 from packyard.services.changes import record_change
 from packyard.services.publish import hosted_index
@@ -30,6 +30,7 @@ def set_yanked(
 ) -> Sequence[DistFile]:
     """Yank (or unyank) the release's files, or one file of it; returns those changed."""
     name = validate_project_name(project)
+    reason = validate_text(reason, "yank reason")
     wanted = canonicalize_version(version)
     with uow_factory() as uow:
         hosted_index(uow, index)
@@ -43,7 +44,7 @@ def set_yanked(
         if filename is not None:
             release = [f for f in release if f.filename == filename]
         if not release:
-            what = f"file {filename}" if filename else "any file"
+            what = f"a file {filename}" if filename else "files"
             raise NotFound(f"{project} {version} has no {what} in index {index!r}")
         changed = [
             f for f in release if f.yanked != yanked or (yanked and f.yanked_reason != reason)
