@@ -6,12 +6,15 @@ leads to the member that holds the file, through the same policy checks as its p
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from packyard.domain.access import Principal
 from packyard.domain.errors import NotFound
 from packyard.domain.models import Index
+from packyard.logs import get_logger
 from packyard.services.catalog import Located
 from packyard.web.auth import principal_of
 from packyard.web.errors import text_error
@@ -19,6 +22,7 @@ from packyard.web.metrics import BYTES_SERVED
 from packyard.web.state import WebState, state
 
 IMMUTABLE = "max-age=31536000, public, immutable"
+log = get_logger("packyard.files")
 METADATA_SUFFIX = ".metadata"
 WHEEL_OR_SDIST = "application/octet-stream"
 
@@ -98,6 +102,16 @@ async def _mirrored(request: Request, web: WebState, located: Located) -> Respon
     assert file is not None
     mirror = web.container.mirror
     source: Index = located.source
+    if request.method == "HEAD" and not file.cached and file.size is not None:
+        # Installers send HEAD before ranged reads: answer from the listing at once and
+        # let the fetch run meanwhile; the ranged reads that follow wait for it.
+        task = asyncio.ensure_future(mirror.ensure_file(source, file))
+        task.add_done_callback(_consume)
+        headers = {"Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+        headers["Content-Length"] = str(file.size)
+        if file.sha256:
+            headers["ETag"] = f'"{file.sha256}"'
+        return Response(status_code=200, headers=headers, media_type=WHEEL_OR_SDIST)
     ranged = request.method == "HEAD" or "range" in request.headers
     if file.cached or ranged:
         # HEAD and Range need the whole file here first: fetch, then answer from disk.
@@ -112,6 +126,12 @@ async def _mirrored(request: Request, web: WebState, located: Located) -> Respon
     return StreamingResponse(
         mirror.stream_file(source, file), media_type=WHEEL_OR_SDIST, headers=headers
     )
+
+
+def _consume(task: asyncio.Future[str]) -> None:
+    """A background fetch that fails is retried by the next request; note it and move on."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background fetch failed", error=str(task.exception()))
 
 
 def _blob_response(
