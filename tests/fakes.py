@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from packyard import ports
+from packyard.domain.docs import DocSet
 from packyard.domain.errors import Conflict, FileExists, NotFound
 from packyard.domain.models import (
     DistFile,
@@ -129,6 +130,8 @@ class FakeDatabase:
     roles: list[ProjectRole] = field(default_factory=list)
     tombstones: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     downloads: dict[tuple[datetime, str, str, str], DownloadCount] = field(default_factory=dict)
+    # Insertion order is the SQL adapter's id order; a replacement keeps its place.
+    docs: dict[tuple[str, str, str], DocSet] = field(default_factory=dict)
 
 
 class FakeIndexRepository(ports.IndexRepository):
@@ -549,6 +552,24 @@ class FakeAuditLog(ports.AuditLog):
         return found
 
 
+class FakeDocsRepository(ports.DocsRepository):
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    def get(self, index: str, project: NormalizedName, version: str) -> DocSet | None:
+        return self._db.docs.get((index, project, version))
+
+    def versions(self, index: str, project: NormalizedName) -> Sequence[str]:
+        return [v for (i, p, v) in self._db.docs if (i, p) == (index, project)]
+
+    def save(self, docs: DocSet) -> None:
+        if docs.index not in self._db.indexes:
+            raise NotFound(f"no index named {docs.index!r}")
+        uploaded = _utc(docs.uploaded or _now())
+        stored = dataclasses.replace(docs, members=dict(docs.members), uploaded=uploaded)
+        self._db.docs[(docs.index, docs.project, docs.version)] = stored
+
+
 class ReadOnlyError(RuntimeError):
     """A read-only fake unit of work was asked to commit changes."""
 
@@ -573,6 +594,7 @@ class FakeUnitOfWork:
     roles: FakeRoleRepository
     tombstones: FakeTombstoneRepository
     audit: FakeAuditLog
+    docs: FakeDocsRepository
 
     def __init__(self, factory: FakeUnitOfWorkFactory, *, readonly: bool = False) -> None:
         self._factory = factory
@@ -622,6 +644,7 @@ class FakeUnitOfWork:
         self.roles = FakeRoleRepository(self._db)
         self.tombstones = FakeTombstoneRepository(self._db)
         self.audit = FakeAuditLog(self._db)
+        self.docs = FakeDocsRepository(self._db)
 
 
 class FakeUnitOfWorkFactory(ports.UnitOfWorkFactory):

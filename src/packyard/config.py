@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL when behind a reverse proxy, e.g. https://host/pypi."
     )
+    docs_url: str | None = Field(
+        None,
+        description="Origin serving /docs/ links (a separate host name), e.g. https://docs.host.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated proxy addresses whose X-Forwarded-* headers are believed.",
@@ -67,7 +71,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "docs_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None

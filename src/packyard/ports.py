@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
 
+from packyard.domain.docs import DocSet
 from packyard.domain.models import (
     DistFile,
     DownloadCount,
@@ -205,6 +206,17 @@ class TombstoneRepository(Protocol):
     def exists(self, index: str, filename: str) -> bool: ...
 
 
+class DocsRepository(Protocol):
+    """Hosted documentation: one manifest per release, replaced as a whole."""
+
+    def get(self, index: str, project: NormalizedName, version: str) -> DocSet | None: ...
+
+    def versions(self, index: str, project: NormalizedName) -> Sequence[str]: ...
+
+    def save(self, docs: DocSet) -> None:
+        """Insert, or replace the release's manifest (last writer wins)."""
+
+
 class AuditLog(Protocol):
     def query(
         self,
@@ -268,6 +280,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def docs(self) -> DocsRepository: ...
 
     def __enter__(self) -> Self: ...
 

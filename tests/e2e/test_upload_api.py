@@ -261,11 +261,10 @@ def test_twine_shows_file_already_exists_for_other_bytes(
     assert "File already exists" in failed.stdout + failed.stderr
 
 
-def test_submit_and_doc_upload_actions_are_gone(server: ServerProcess, wheel: Path) -> None:
-    for action in ("submit", "doc_upload"):
-        response = upload(server, wheel, overrides={":action": action})
+def test_submit_action_is_gone(server: ServerProcess, wheel: Path) -> None:
+    response = upload(server, wheel, overrides={":action": "submit"})
 
-        assert_rejected(response, 410)
+    assert_rejected(response, 410)
 
 
 # U7, U8: where uploads go ------------------------------------------------------------------

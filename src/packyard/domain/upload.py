@@ -10,6 +10,7 @@ from packyard.domain.errors import DigestMismatch, Gone, InvalidInput
 from packyard.domain.models import Digests, PackageType
 
 _ABSENT = {"", "UNKNOWN"}
+DOC_UPLOAD = "doc_upload"
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,13 @@ class UploadForm:
     def from_fields(cls, fields: Mapping[str, str]) -> UploadForm:
         """Validate the action and protocol, keep the fields that matter, ignore the rest."""
         action = fields.get(":action")
-        if action in {"submit", "doc_upload"}:
+        if action == "submit":
             raise Gone(
                 f"The {action!r} action is not supported by this index; "
                 "upload distribution files with ':action=file_upload'"
             )
+        if action == DOC_UPLOAD:
+            raise InvalidInput("':action=doc_upload' uploads documentation, not a file")
         if action != "file_upload":
             raise InvalidInput(f"Unknown or missing ':action' {action!r}; expected 'file_upload'")
         if fields.get("protocol_version", "1") != "1":
@@ -80,3 +83,20 @@ class UploadForm:
                     f"The {field} sent with the upload ({claimed}) does not match the file "
                     f"received ({real}); the file was corrupted on the way, try again"
                 )
+
+
+@dataclass(frozen=True)
+class DocUploadForm:
+    """`:action=doc_upload`, as older tooling sends a zip of a built documentation site;
+    without a version, the docs are the latest release's."""
+
+    name: str
+    version: str | None = None
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> DocUploadForm:
+        name = fields.get("name", "").strip()
+        if name in _ABSENT:
+            raise InvalidInput("The documentation upload has no 'name': send the project's name")
+        version = fields.get("version", "").strip()
+        return cls(name=name, version=None if version in _ABSENT else version)

@@ -48,13 +48,14 @@ def project_json(
     file_url: FileUrl,
     project_url: str,
     release_url: Callable[[str], str],
+    docs_url: str | None = None,
 ) -> dict[str, Any] | None:
     """The document for the project (version None) or one release; None if no such release."""
     chosen = version or latest_version(files)
     current = release_files(files, chosen)
     if not current:
         return None
-    info = _info(project, current, project_url, release_url)
+    info = _info(project, current, project_url, release_url, docs_url)
     document: dict[str, Any] = {
         "info": info,
         "last_serial": project.last_serial,
@@ -74,6 +75,7 @@ def _info(
     current: Sequence[DistFile],
     project_url: str,
     release_url: Callable[[str], str],
+    docs_url: str | None = None,
 ) -> dict[str, Any]:
     # Prefer a wheel's metadata: it is never dynamic.
     source = sorted(current, key=lambda f: f.packagetype != "bdist_wheel")[0]
@@ -107,7 +109,7 @@ def _info(
         name=meta.get("name") or project.display_name,
         version=version,
         bugtrack_url=None,
-        docs_url=None,
+        docs_url=docs_url,
         downloads={"last_day": -1, "last_month": -1, "last_week": -1},
         package_url=project_url,
         project_url=project_url,

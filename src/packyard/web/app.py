@@ -17,7 +17,7 @@ from packyard.bootstrap import Container, bootstrap
 from packyard.config import Settings, load_settings
 from packyard.domain.errors import PackyardError
 from packyard.logs import configure_logging, get_logger
-from packyard.web import files, json_api, ops, simple
+from packyard.web import docs, files, json_api, ops, simple
 from packyard.web.access_log import AccessLogMiddleware
 from packyard.web.api import create_api
 from packyard.web.errors import packyard_error_handler, text_error
@@ -54,6 +54,10 @@ def routes() -> list[Route]:
         Route("/legacy/", upload, methods=["POST"]),
         Route("/pypi/{project}/json", json_api.project_document, methods=READ),
         Route("/pypi/{project}/{version}/json", json_api.project_document, methods=READ),
+        Route("/docs/{project}/{version}", docs.docs_page, methods=READ),
+        Route("/docs/{project}/{version}/{path:path}", docs.docs_page, methods=READ),
+        Route("/{index}/docs/{project}/{version}", docs.docs_page, methods=READ),
+        Route("/{index}/docs/{project}/{version}/{path:path}", docs.docs_page, methods=READ),
         Route("/{index}/simple", simple.index_page, methods=READ),
         Route("/{index}/simple/", simple.index_page, methods=READ),
         Route("/{index}/simple/{project}", simple.project_page, methods=READ),

@@ -17,6 +17,7 @@ from packyard.domain.models import DistFile, IndexKind
 from packyard.domain.names import NormalizedName, normalize
 from packyard.services.json_api import project_json
 from packyard.web.auth import principal_of
+from packyard.web.docs import docs_url_for
 from packyard.web.errors import text_error
 from packyard.web.state import WebState, state
 
@@ -74,6 +75,7 @@ def _load(
     with web.container.uow(readonly=True) as uow:
         project = uow.projects.get(holder, name)
         files = uow.files.for_project(holder, project.name) if project else []
+        documented = uow.docs.versions(holder, project.name) if project else []
     if project is None or not files:
         return None
     file_url = web.container.catalog.file_url
@@ -90,4 +92,5 @@ def _load(
         file_url=absolute_file_url,
         project_url=project_url,
         release_url=lambda v: f"{json_root}{name}/{v}/json",
+        docs_url=docs_url_for(web, request, via, name, version, documented, files),
     )

@@ -15,11 +15,12 @@ from packyard.domain.errors import Forbidden, InvalidInput, NotFound
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Index
 from packyard.domain.names import NormalizedName
-from packyard.domain.upload import UploadForm
+from packyard.domain.upload import DOC_UPLOAD, UploadForm
 from packyard.services.confusion import check_new_project
 from packyard.services.indexes import resolve_index, upload_target
 from packyard.services.publish import PublishResult, publish
 from packyard.web.auth import client_address, require_user
+from packyard.web.docs import upload_docs_form
 from packyard.web.metrics import UPLOADS
 from packyard.web.state import WebState, state
 
@@ -46,6 +47,8 @@ async def upload(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput("Uploads must be sent as multipart/form-data")
     form = await _parse_form(request, limit)
+    if form.get(":action") == DOC_UPLOAD:
+        return await upload_docs_form(request, form, index=index, uploader=user)
     try:
         result = await _publish_form(
             web, form, index=index, uploader=user, address=client_address(request)

@@ -277,3 +277,18 @@ download_counts = Table(
     PrimaryKeyConstraint("day", "index_name", "filename", "principal"),
     Index("ix_download_counts_project", "project", "version"),
 )
+
+# Hosted documentation: one row per release; the manifest maps each path of the site to
+# its blob, so an upload replaces a release's docs in one write.
+docs = Table(
+    "docs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("index_id", Integer, ForeignKey("indexes.id"), nullable=False),
+    Column("project", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("uploaded", UTCDateTime, nullable=False),
+    Column("uploader", Text, nullable=False),
+    UniqueConstraint("index_id", "project", "version"),
+)

@@ -15,6 +15,7 @@ from packyard.adapters.db.access_repository import (
     SqlTombstoneRepository,
 )
 from packyard.adapters.db.audit_repository import SqlAuditLog
+from packyard.adapters.db.docs_repository import SqlDocsRepository
 from packyard.adapters.db.engine import SQLITE_MODE_OPTION
 from packyard.adapters.db.mirror_repository import SqlMirrorRepository
 from packyard.adapters.db.repositories import (
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
     roles: SqlRoleRepository
     tombstones: SqlTombstoneRepository
     audit: SqlAuditLog
+    docs: SqlDocsRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.roles = SqlRoleRepository(connection)
         self.tombstones = SqlTombstoneRepository(connection)
         self.audit = SqlAuditLog(connection)
+        self.docs = SqlDocsRepository(connection)
         return self
 
     def __exit__(

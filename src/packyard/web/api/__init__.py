@@ -11,13 +11,13 @@ from fastapi.exceptions import RequestValidationError
 
 from packyard.bootstrap import Container
 from packyard.domain.errors import PackyardError
-from packyard.web.api import audit, indexes, projects, teams, tokens, users
+from packyard.web.api import audit, docs, indexes, projects, teams, tokens, users
 from packyard.web.api.errors import packyard_error_as_json, validation_error_as_json
 from packyard.web.api.schemas import COMMON_RESPONSES
 from packyard.web.api.security import same_site, storable_parameters
 from packyard.web.state import Urls, WebState
 
-ROUTERS = tuple(module.router for module in (indexes, projects, users, teams, tokens, audit))
+ROUTERS = tuple(module.router for module in (indexes, projects, docs, users, teams, tokens, audit))
 
 
 def create_api(container: Container) -> FastAPI:
