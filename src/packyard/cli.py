@@ -151,10 +151,12 @@ def import_command(
 
 def _register() -> None:
     from packyard.cli_access import audit, team, token, user
+    from packyard.cli_docs import docs
     from packyard.cli_index import index
     from packyard.cli_mirror import explain, mirror, project
+    from packyard.cli_new import new
 
-    for command in (index, mirror, project, explain, user, team, token, audit):
+    for command in (index, mirror, project, explain, user, team, token, audit, docs, new):
         main.add_command(command)
 
 
