@@ -106,12 +106,20 @@ def publish_url_for(index_url: str) -> str:
     return base.removesuffix("simple") + "legacy/"
 
 
-def check_free(index_url: str, name: str, auth: httpx.BasicAuth | None) -> None:
+def check_free(
+    index_url: str,
+    name: str,
+    auth: httpx.BasicAuth | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> None:
     """Refuse a name the index answers for: anything but 404 (on a virtual index, an
     upstream project counts too)."""
     url = f"{index_url.rstrip('/')}/{normalize(name)}/"
     try:
-        with httpx.Client(auth=auth, timeout=TIMEOUT, follow_redirects=False) as client:
+        with httpx.Client(
+            auth=auth, timeout=TIMEOUT, follow_redirects=False, transport=transport
+        ) as client:
             status = client.get(url).status_code
     except httpx.HTTPError as error:
         raise InvalidInput(f"Cannot ask {url} whether {name!r} is taken: {error}") from error
