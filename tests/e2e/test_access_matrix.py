@@ -60,16 +60,17 @@ HOSTED_OF = {PUBLIC: PUBLIC, PRIVATE: PRIVATE, VIRTUAL: PRIVATE}
 PROJECT_OF = {PUBLIC: "lib-pub", PRIVATE: "lib-priv", VIRTUAL: "lib-priv"}
 FIRST_VERSION = "1.0"
 
-READ, DOWNLOAD, UPLOAD, NEW_PROJECT, YANK, DELETE, CONFIGURE = (
+READ, DOWNLOAD, UPLOAD, NEW_PROJECT, YANK, DELETE, ROLES, CONFIGURE = (
     "read",
     "download",
     "upload-new-version",
     "upload-new-project",
     "yank",
     "delete",
+    "manage-roles",
     "admin-configure-index",
 )
-ACTIONS = (READ, DOWNLOAD, UPLOAD, NEW_PROJECT, YANK, DELETE, CONFIGURE)
+ACTIONS = (READ, DOWNLOAD, UPLOAD, NEW_PROJECT, YANK, DELETE, ROLES, CONFIGURE)
 
 # Expected status of each cell. `ok` is 200, or the 2xx the OpenAPI document gives for an
 # API operation. Columns are PRINCIPALS:
@@ -82,6 +83,7 @@ _PUBLIC_ROWS: dict[str, tuple[int, ...]] = {
     NEW_PROJECT: (401, ok, ok, ok, ok, ok, ok),
     YANK: (401, 403, 403, ok, ok, 403, ok),
     DELETE: (401, 403, 403, ok, 403, 403, ok),
+    ROLES: (401, 403, 403, ok, 403, 403, ok),
     CONFIGURE: (401, 403, 403, 403, 403, 403, ok),
 }
 _PRIVATE_ROWS: dict[str, tuple[int, ...]] = {
@@ -91,6 +93,7 @@ _PRIVATE_ROWS: dict[str, tuple[int, ...]] = {
     NEW_PROJECT: (401, 403, ok, ok, ok, 403, ok),
     YANK: (401, 403, 403, ok, ok, 403, ok),
     DELETE: (401, 403, 403, ok, 403, 403, ok),
+    ROLES: (401, 403, 403, ok, 403, 403, ok),
     CONFIGURE: (401, 403, 403, 403, 403, 403, ok),
 }
 EXPECTED: dict[str, dict[str, tuple[int, ...]]] = {
@@ -100,12 +103,22 @@ EXPECTED: dict[str, dict[str, tuple[int, ...]]] = {
     # uploads, yanks and deletes through it act on its first hosted member, priv.
     VIRTUAL: _PRIVATE_ROWS,
 }
-API_OPERATION = {YANK: "yankRelease", DELETE: "deleteFiles", CONFIGURE: "configureIndex"}
+API_OPERATION = {
+    YANK: "yankRelease",
+    DELETE: "deleteFiles",
+    ROLES: "addProjectRole",
+    CONFIGURE: "configureIndex",
+}
 
 
 def cell_version(index: str, action: str, principal: str) -> str:
     """A release of its own for every mutating cell."""
     return f"{2 + INDEXES.index(index)}.{ACTIONS.index(action)}.{PRINCIPALS.index(principal)}"
+
+
+def cell_user(index: str, principal: str) -> str:
+    """A user of its own for every role cell to make a maintainer."""
+    return f"role-{index}-{principal}"
 
 
 @dataclass
@@ -175,6 +188,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             version = cell_version(index, action, principal)
             response = world.upload(HOSTED_OF[index], PROJECT_OF[index], version, owner)
             assert response.status_code == 200, describe(response)
+        for index, principal in itertools.product(INDEXES, PRINCIPALS):
+            user = cell_user(index, principal)
+            created = srv.api.call(
+                "createUser", auth_of(ADMIN), json={"name": user, "password": password_of(user)}
+            )
+            assert created.status_code == 201, describe(created)
         for index in INDEXES:
             project = PROJECT_OF[index]
             filename = f"{dist_name(project)}-{FIRST_VERSION}-py3-none-any.whl"
@@ -220,6 +239,9 @@ def act(world: World, index: str, action: str, principal: str) -> httpx.Response
         return srv.api.call(
             "deleteFiles", auth, query={"version": version}, index=index, project=project
         )
+    if action == ROLES:
+        body = {"principal": cell_user(index, principal), "role": "maintainer"}
+        return srv.api.call("addProjectRole", auth, json=body, index=index, project=project)
     assert action == CONFIGURE
     # A change that changes nothing: the permission check is the point.
     return srv.api.call("configureIndex", auth, json={"clear_rules": True}, name=index)
@@ -246,6 +268,13 @@ def check_effect(world: World, index: str, action: str, principal: str, allowed:
     elif action == DELETE:
         listed = world.release_files(index, project, version)
         assert (not listed) == allowed, f"{project} {version} listed: {listed}"
+    elif action == ROLES:
+        roles = world.srv.api.call(
+            "listProjectRoles", auth_of(ADMIN), index=HOSTED_OF[index], project=project
+        )
+        assert roles.status_code == 200, describe(roles)
+        principals = {role["principal"] for role in roles.json()}
+        assert (cell_user(index, principal) in principals) == allowed, roles.json()
 
 
 MATRIX = [
@@ -286,6 +315,65 @@ def test_creating_a_user_through_the_api_is_for_admins_only(world: World, princi
     users = [user["name"] for user in listing.json()]
     assert (name in users) == (expected == 201), users
     assert "argon2" not in response.text.lower(), "a password hash in a response"
+
+
+def test_a_deleted_filename_can_never_be_uploaded_again(world: World) -> None:
+    project, version = PROJECT_OF[PUBLIC], "7.0"
+    first = world.upload(PUBLIC, project, version, auth_of(OWNER))
+    assert first.status_code == 200, describe(first)
+    deleted = world.srv.api.call(
+        "deleteFiles", auth_of(OWNER), query={"version": version}, index=PUBLIC, project=project
+    )
+    assert deleted.status_code == 200, describe(deleted)
+
+    for principal in (OWNER, ADMIN):
+        again = world.upload(PUBLIC, project, version, auth_of(principal))
+        assert 400 <= again.status_code < 500, describe(again)
+        assert again.status_code not in (401, 403), "refused for who, not for what: " + describe(
+            again
+        )
+    assert not world.release_files(PUBLIC, project, version)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": "http://evil.example"}, id="foreign-origin"),
+        pytest.param({"Sec-Fetch-Site": "cross-site"}, id="sec-fetch-site"),
+    ],
+)
+def test_cross_site_api_requests_are_refused_even_for_admins(
+    world: World, headers: dict[str, str]
+) -> None:
+    op = world.srv.api.operation("createUser")
+    name = "cross-site-" + next(iter(headers.values())).split(":")[0].replace("/", "")
+    response = world.srv.http.request(
+        op.method,
+        op.url(world.srv.api.base),
+        auth=auth_of(ADMIN),
+        json={"name": name, "password": password_of(name)},
+        headers=headers,
+    )
+
+    assert response.status_code == 403, describe(response)
+    listing = world.srv.api.call("listUsers", auth_of(ADMIN))
+    assert name not in [user["name"] for user in listing.json()]
+
+
+def test_a_changed_password_is_refused_at_the_next_request(world: World) -> None:
+    user = "changes-password"
+    created = world.srv.api.call(
+        "createUser", auth_of(ADMIN), json={"name": user, "password": password_of(user)}
+    )
+    assert created.status_code == 201, describe(created)
+    old = (user, password_of(user))
+    assert world.srv.api.call("listTokens", old).status_code == 200  # now verified and cached
+
+    world.srv.cli("user", "passwd", user, input="a-brand-new-password\n")
+
+    assert_challenge(world.srv.api.call("listTokens", old))
+    new = world.srv.api.call("listTokens", (user, "a-brand-new-password"))
+    assert new.status_code == 200, describe(new)
 
 
 def test_private_index_challenges_anonymous_readers_with_a_basic_realm(world: World) -> None:
