@@ -29,8 +29,8 @@ router = APIRouter(prefix="/indexes/{index}/projects/{project}/docs", tags=["doc
 _ZIP_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "The built site, zipped (index.html at its top, or in one directory)",
-        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The built site, zipped, with index.html at its top",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 _TOO_LARGE: dict[int | str, dict[str, Any]] = {
