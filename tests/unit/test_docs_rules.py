@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from fakes import FakeFileStore, FakeUnitOfWorkFactory
 from helpers.dists import make_wheel
@@ -23,6 +24,7 @@ from helpers.docs_zips import (
     traversal_zip,
 )
 from packyard.adapters.spool import spool_file
+from packyard.config import load_settings
 from packyard.domain.access import Principal
 from packyard.domain.docs import (
     AddSlash,
@@ -44,6 +46,7 @@ from packyard.domain.names import NormalizedName
 from packyard.services.docs import list_docs, upload_docs
 from packyard.services.publish import publish
 from packyard.services.yank import set_yanked
+from packyard.web.docs import docs_link
 
 pytestmark = pytest.mark.unit
 
@@ -397,3 +400,40 @@ def test_listing_names_the_documented_versions_and_latest(world: World, tmp_path
     listing = list_docs(uow_factory=world.uow, index="main", project="demo")
 
     assert (list(listing.versions), listing.latest) == (["1.0", "2.0"], "1.0")
+
+
+# Links ------------------------------------------------------------------------------------
+
+
+def _request() -> Request:
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "server": ("packyard.internal", 8080),
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"host", b"packyard.internal:8080")],
+    }
+    return Request(scope)
+
+
+def test_docs_links_point_at_this_server_by_default() -> None:
+    link = docs_link(load_settings(), _request(), None, "demo", "latest")
+
+    assert link == "http://packyard.internal:8080/docs/demo/latest/"
+
+
+def test_docs_links_point_at_the_docs_origin_when_one_is_set() -> None:
+    settings = load_settings(docs_url="https://docs.example.com/", base_url="https://ex.com/pypi")
+
+    assert docs_link(settings, _request(), "team", "demo", "1.0") == (
+        "https://docs.example.com/team/docs/demo/1.0/"
+    )
+
+
+def test_docs_links_keep_the_base_url_path_behind_a_proxy() -> None:
+    settings = load_settings(base_url="https://ex.com/pypi")
+
+    assert docs_link(settings, _request(), None, "demo", "1.0") == (
+        "https://ex.com/pypi/docs/demo/1.0/"
+    )
