@@ -26,6 +26,7 @@ refuses anything but 127.0.0.1, so no client can reach a public index.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -63,6 +64,8 @@ PYTHON = Path(sys.executable)
 BASE_PYTHON = Path(getattr(sys, "_base_executable", sys.executable))
 CLIENT_TIMEOUT = 180.0
 TOKEN_USER = "__token__"
+ADMIN = "matrix-admin"
+ADMIN_PASSWORD = "matrix admin password"
 
 PUBLIC = "mx-public"
 INTERNAL = "mx-internal"
@@ -140,8 +143,6 @@ class Matrix:
     def requests(self, method: str, path_part: str) -> list[dict[str, Any]]:
         """The server's access-log entries of `method` requests whose path contains
         `path_part` (JSON lines: method, path, status, ...)."""
-        import json
-
         found = []
         for line in self.server.logs().splitlines():
             if not line.startswith("{") or '"event": "request"' not in line:
@@ -165,8 +166,8 @@ def start_matrix(workdir: Path) -> Matrix:
 
 
 def _populate(matrix: Matrix) -> Matrix:
-    """Indexes, tokens and projects; the admin commands take a second each, so the
-    independent ones run side by side."""
+    """Indexes, tokens and projects. An admin command takes a second, so the few that are
+    needed run side by side, and the rest goes through the management API."""
     down, up = matrix.pair.downstream, matrix.pair.upstream
     files = matrix.workdir / "files"
     old = dists_for(files / "public", PUBLIC, "1.0")
@@ -176,23 +177,25 @@ def _populate(matrix: Matrix) -> Matrix:
     internal = dists_for(files / "internal", INTERNAL, "1.0", dependencies=[PUBLIC])
     secret = dists_for(files / "secret", SECRET, "1.0")
 
-    def private_index() -> str:
-        _cli(down, "index", "create", PRIVATE, "--kind", "hosted")
-        _cli(down, "index", "set", PRIVATE, "--readers", UPLOADER, "--uploaders", UPLOADER)
-        token = _cli(
-            down, "token", "create", "--user", UPLOADER, "--index", PRIVATE, "--scope", "read"
-        )
+    def private_index() -> None:
+        _cli(down, "user", "add", ADMIN, "--admin", input=f"{ADMIN_PASSWORD}\n")
+        with _api(down, (ADMIN, ADMIN_PASSWORD)) as api:
+            _expect(api.post("/indexes", json={"name": PRIVATE, "kind": "hosted"}), 201)
+            change = {"readers": UPLOADER, "uploaders": UPLOADER}
+            _expect(api.patch(f"/indexes/{PRIVATE}", json=change), 200)
         publish(down, *secret, index=PRIVATE)
-        return token
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         imported = pool.submit(_cli, up, "import", str(files / "public"), "--index", UPSTREAM_INDEX)
-        read_token = pool.submit(private_index)
-        upload_token = pool.submit(_cli, down, "token", "create", "--user", UPLOADER)
+        private = pool.submit(private_index)
         publish(down, *internal, index=HOSTED)
-    imported.result()
-    matrix.read_token = read_token.result()
-    matrix.upload_token = upload_token.result()
+        imported.result()
+        private.result()
+    with _api(down, (UPLOADER, UPLOADER_PASSWORD)) as api:  # a user makes their own tokens
+        read = {"scopes": ["read"], "indexes": [PRIVATE], "description": "matrix: read"}
+        matrix.read_token = _expect(api.post("/tokens", json=read), 201).json()["secret"]
+        upload = {"description": "matrix: read and upload"}
+        matrix.upload_token = _expect(api.post("/tokens", json=upload), 201).json()["secret"]
     matrix.files = {
         f"{PUBLIC}==1.0": old,
         f"{PUBLIC}==2.0": new,
@@ -202,10 +205,22 @@ def _populate(matrix: Matrix) -> Matrix:
     return matrix
 
 
-def _cli(server: ServerProcess, *args: str) -> str:
-    result = server.cli(*args)
+def _cli(server: ServerProcess, *args: str, input: str | None = None) -> str:
+    result = server.cli(*args, input=input)
     assert result.returncode == 0, output(result)
     return result.stdout.strip()
+
+
+def _api(server: ServerProcess, auth: tuple[str, str]) -> httpx.Client:
+    return httpx.Client(base_url=f"{server.url}/api/v1", auth=auth, timeout=30.0, trust_env=False)
+
+
+def _expect(response: httpx.Response, status: int) -> httpx.Response:
+    request = response.request
+    assert response.status_code == status, (
+        f"{request.method} {request.url} -> {response.status_code}: {response.text[:500]}"
+    )
+    return response
 
 
 class _Started:

@@ -141,7 +141,7 @@ def test_uv_publish_check_url_skips_files_already_there(
 ) -> None:
     project = unique()
     files = dists_for(client_home.home / "dist", project, "1.0")
-    command = [
+    command: list[str | Path] = [
         UV, "publish", "--publish-url", matrix.legacy(), "--check-url", matrix.simple(),
         "--trusted-publishing", "never", *files,
     ]  # fmt: skip
