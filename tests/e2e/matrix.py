@@ -44,23 +44,13 @@ from e2e.clients import hermetic_env, output, publish
 from e2e.conftest import UPLOADER, UPLOADER_PASSWORD
 from e2e.server import ServerProcess
 from e2e.simple import JSON_TYPE, normalize
-from e2e.upstream import HOSTED, MIRROR, UPSTREAM_INDEX, VIRTUAL, Pair, dists_for, start_pair
+from e2e.upstream import HOSTED, UPSTREAM_INDEX, Pair, dists_for, start_pair
 from helpers.dists import module_name
-
-__all__ = [
-    "HOSTED",
-    "MIRROR",
-    "VIRTUAL",
-    "ClientHome",
-    "Matrix",
-    "client_home",
-    "matrix",
-]
 
 VENV_BIN = Path(sys.executable).parent
 PYTHON = Path(sys.executable)
-# The interpreter the venv was made from: tools that create environments of their own
-# (pdm, poetry) get this one, so nothing is ever installed into the test venv itself.
+# The interpreter the test venv was made from: pdm gets this one for the environments it
+# makes, so nothing is ever installed into the test venv itself.
 BASE_PYTHON = Path(getattr(sys, "_base_executable", sys.executable))
 CLIENT_TIMEOUT = 180.0
 TOKEN_USER = "__token__"

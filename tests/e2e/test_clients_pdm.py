@@ -130,20 +130,19 @@ def test_pdm_publish_r_url_and_skip_existing(
     pdm(client_home, *publish, "-P", matrix.upload_token, cwd=project, env=PUBLISH_ENV)
     assert matrix.listed(name, HOSTED) == sorted(p.name for p in files)
 
-    # Other bytes under the same filenames: 400 "File already exists", which
-    # --skip-existing turns into a skip.
+    # Other bytes under the same filenames, to a repository configured by name: 400 "File
+    # already exists", which --skip-existing turns into a skip.
+    pdm(client_home, "config", "repository.packyard.url", matrix.legacy())
+    pdm(client_home, "config", "repository.packyard.username", TOKEN_USER)
+    pdm(client_home, "config", "repository.packyard.password", matrix.upload_token)
+    publish = ["publish", "--no-build", "-r", "packyard"]
     first = [p.read_bytes() for p in files]
     other = dists_for(project / "dist", name, "1.0", requires_python=">=3.8")
     assert [p.name for p in other] == [p.name for p in files]
     assert [p.read_bytes() for p in other] != first
-    refused = pdm(
-        client_home, *publish, "-P", matrix.upload_token, cwd=project, env=PUBLISH_ENV, ok=False
-    )
+    refused = pdm(client_home, *publish, cwd=project, env=PUBLISH_ENV, ok=False)
     assert "400" in refused, refused
-    skipped = pdm(
-        client_home, *publish, "-P", matrix.upload_token, "--skip-existing",
-        cwd=project, env=PUBLISH_ENV,
-    )  # fmt: skip
+    skipped = pdm(client_home, *publish, "--skip-existing", cwd=project, env=PUBLISH_ENV)
     for path in other:
         assert f"Skipping {path.name} because it appears to already exist" in skipped, skipped
 

@@ -154,3 +154,19 @@ def test_uv_publish_check_url_skips_files_already_there(
     for path in files:
         assert f"File {path.name} already exists, skipping" in again.stderr, again.stderr
     assert len(matrix.requests("POST", "/legacy/")) == uploads, "a skipped file was uploaded"
+
+    # Again, as configured in a project: the index's publish-url, its url as the check URL.
+    project_dir = client_home.directory("lib")
+    (project_dir / "pyproject.toml").write_text(
+        f'[project]\nname = "{project}"\nversion = "1.0"\n\n'
+        f'[[tool.uv.index]]\nname = "packyard"\nurl = "{matrix.simple()}"\n'
+        f'publish-url = "{matrix.legacy()}"\n'
+    )
+    uploads = len(matrix.requests("POST", "/legacy/"))
+    again = client_home.ok(
+        UV, "publish", "--index", "packyard", "--trusted-publishing", "never", *files,
+        cwd=project_dir, env={**env, **PROJECT_ENV},
+    )  # fmt: skip
+    for path in files:
+        assert f"File {path.name} already exists, skipping" in again.stderr, again.stderr
+    assert len(matrix.requests("POST", "/legacy/")) == uploads, "a skipped file was uploaded"
