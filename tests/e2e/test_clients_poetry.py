@@ -143,3 +143,18 @@ def test_poetry_build_and_publish_r_with_http_basic(
     # Publishing the same files again is a no-op that succeeds.
     poetry(client_home, "publish", "-r", "packyard", cwd=project)
     assert matrix.listed(name, HOSTED) == built
+
+    # Other bytes under the same filenames: refused ("File already exists" in the 400's
+    # body), which `--skip-existing` turns into a skip.
+    module = project / name.replace("-", "_") / "__init__.py"
+    module.write_text(module.read_text() + "CHANGED = True\n")
+    poetry(client_home, "build", "--clean", cwd=project)
+    refused = client_home.fails(POETRY, "publish", "-r", "packyard", cwd=project, env=ENV)
+    assert "File already exists" in refused.stdout + refused.stderr, refused
+    result = client_home.ok(
+        POETRY, "publish", "-r", "packyard", "--skip-existing", "-v", cwd=project, env=ENV
+    )
+    skipped = result.stdout + result.stderr
+    for filename in built:
+        assert f"Uploading {filename} File exists. Skipping" in skipped, skipped
+    assert matrix.listed(name, HOSTED) == built
