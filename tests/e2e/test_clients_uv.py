@@ -155,6 +155,14 @@ def test_uv_publish_check_url_skips_files_already_there(
         assert f"File {path.name} already exists, skipping" in again.stderr, again.stderr
     assert len(matrix.requests("POST", "/legacy/")) == uploads, "a skipped file was uploaded"
 
+    # Other bytes under an existing filename: uv compares the page's sha256 with the local
+    # file's and stops instead of uploading.
+    other = dists_for(client_home.home / "other", project, "1.0", requires_python=">=3.8")
+    command[-len(files) :] = other[:1]
+    mismatch = client_home.fails(*command, env=env)
+    assert "do not match" in mismatch.stderr, mismatch.stderr
+    assert len(matrix.requests("POST", "/legacy/")) == uploads, "a mismatching file was uploaded"
+
     # Again, as configured in a project: the index's publish-url, its url as the check URL.
     project_dir = client_home.directory("lib")
     (project_dir / "pyproject.toml").write_text(
