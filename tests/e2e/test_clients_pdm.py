@@ -48,7 +48,10 @@ def pdm(
     env: dict[str, str | None] | None = None,
     ok: bool = True,
 ) -> str:
-    result = home.run(PDM, *args, cwd=cwd, env=env)
+    # With a keyring importable, `pdm config` puts passwords there and looks them up under
+    # other names than it stored them; with the "fail" backend pdm keeps them in its config.
+    quiet_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = home.run(PDM, *args, cwd=cwd, env={**quiet_keyring, **(env or {})})
     text = result.stdout + result.stderr
     assert BROKEN_HISHEL not in text, (
         "pdm cannot make an HTTP client in this environment: requirements/lock.txt has "
