@@ -88,18 +88,25 @@ class SingleFlight:
     def __init__(self) -> None:
         self._running: dict[tuple[str, ...], asyncio.Future[Any]] = {}
 
-    async def run(self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]) -> T:
-        future = self._running.get(key)
-        if future is None:
-            future = asyncio.ensure_future(work())
-            self._running[key] = future
-            future.add_done_callback(lambda _: self._running.pop(key, None))
-        # shield: a caller that disconnects must not cancel the others' fetch.
-        result: T = await asyncio.shield(future)
-        return result
+    def start(
+        self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]
+    ) -> tuple[asyncio.Future[T], bool]:
+        """The running future for key, or a new one; True when this call started it.
 
-    def running(self, key: tuple[str, ...]) -> asyncio.Future[Any] | None:
-        return self._running.get(key)
+        Registration happens before any await, so two callers in one loop tick cannot
+        both start the work."""
+        future = self._running.get(key)
+        if future is not None:
+            return future, False
+        future = asyncio.ensure_future(work())
+        self._running[key] = future
+        future.add_done_callback(lambda _: self._running.pop(key, None))
+        return future, True
+
+    async def run(self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]) -> T:
+        future, _ = self.start(key, work)
+        # shield: a caller that disconnects must not cancel the others' fetch.
+        return await asyncio.shield(future)
 
 
 class MirrorService:
@@ -256,20 +263,18 @@ class MirrorService:
         """Yield the file's bytes as they arrive from upstream while it is stored; a second
         caller during the fetch waits for it and reads the stored copy."""
         key = ("file", index.name, file.filename)
-        if self._downloads.running(key) is None:
-            queue: asyncio.Queue[bytes | None] = asyncio.Queue(CHUNK_QUEUE)
-            listener = _Listener(queue)
-            task = asyncio.ensure_future(
-                self._downloads.run(key, lambda: self._download(index, file, listener))
-            )
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(CHUNK_QUEUE)
+        listener = _Listener(queue)
+        task, leader = self._downloads.start(key, lambda: self._download(index, file, listener))
+        if leader:
             try:
                 while (chunk := await queue.get()) is not None:
                     yield chunk
-                await task  # raises if verification failed: the client sees a cut body
+                await asyncio.shield(task)  # raises if verification failed: a cut body
                 return
             finally:
                 listener.detached = True
-        blob = await self.ensure_file(index, file)
+        blob = await asyncio.shield(task)
         async for chunk in self._read_blob(blob):
             yield chunk
 
