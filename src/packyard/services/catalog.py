@@ -173,7 +173,13 @@ class Catalog:
         now = self._clock.now()
         listed: list[Listed] = []
         removed: list[tuple[str, str]] = []
+        open_chains: dict[tuple[Policy, ...], bool] = {}
         for file, policies in found.files:
+            if policies not in open_chains:
+                open_chains[policies] = all(p.is_empty() for p in policies)
+            if as_of is None and open_chains[policies]:
+                listed.append(file)  # no rule applies: skip the per-file evaluation
+                continue
             candidate = _candidate(name, file)
             if as_of is not None and not visible_as_of(candidate, as_of):
                 removed.append((file.filename, f"uploaded after {as_of.isoformat()}"))
