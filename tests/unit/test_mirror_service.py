@@ -24,7 +24,7 @@ from packyard.domain.errors import NotFound
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Index, IndexKind, MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
-from packyard.services.mirror import MirrorService, MirrorState, Upstreams, _small_range
+from packyard.services.mirror import MirrorService, MirrorState, Upstreams
 
 pytestmark = pytest.mark.unit
 
@@ -737,21 +737,3 @@ def test_ensure_metadata_with_a_hash_mismatch_raises_and_stores_nothing(world: W
 
     assert world.store.blobs == {}
     assert not world.file(dist.filename).metadata_cached
-
-
-@pytest.mark.parametrize(
-    ("header", "small"),
-    [
-        ("bytes=0-99", True),
-        ("bytes=-65536", True),
-        ("bytes=100-1048675", True),
-        ("bytes=0-1048576", False),
-        ("bytes=-2000000", False),
-        ("bytes=100-", False),
-        ("bytes=0-1,5-9", False),
-        ("items=0-9", False),
-        ("bytes=-0", False),
-    ],
-)
-def test_only_single_small_ranges_are_read_from_upstream_directly(header: str, small: bool) -> None:
-    assert _small_range(header) is small

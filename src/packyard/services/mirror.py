@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -279,21 +278,6 @@ class MirrorService:
         async for chunk in self._read_blob(blob):
             yield chunk
 
-    async def read_range(
-        self, index: Index, file: MirrorFile, byte_range: str
-    ) -> tuple[str, bytes] | None:
-        """A small range of an uncached file straight from the upstream, while the whole
-        file is fetched in the background: installers read a wheel's tail for its metadata
-        before they download it, and should not wait for the whole file to do so.
-        None when the range is not small or the upstream does not serve ranges."""
-        if not _small_range(byte_range):
-            return None
-        settings = IndexSettings.of(index)
-        if settings.offline:
-            return None
-        client = self._upstreams.client(self._upstream_url(index, settings))
-        return await client.fetch_range(file.upstream_url, byte_range)
-
     async def _read_blob(self, key: str) -> AsyncIterator[bytes]:
         source = await run_in_threadpool(self._files.open, key)
         try:
@@ -392,20 +376,6 @@ class _Listener:
     async def close(self) -> None:
         if not self.detached:
             await self.queue.put(None)
-
-
-SMALL_RANGE = 1024 * 1024
-_RANGE = re.compile(r"bytes=(?:(\d+)-(\d+)|-(\d+))")
-
-
-def _small_range(header: str) -> bool:
-    """A single closed range (`a-b`) or suffix (`-n`) of at most SMALL_RANGE bytes."""
-    match = _RANGE.fullmatch(header.strip())
-    if match is None:
-        return False
-    first, last, suffix = match.groups()
-    length = int(suffix) if suffix is not None else int(last) - int(first) + 1
-    return 0 < length <= SMALL_RANGE
 
 
 def _listing(file: MirrorFile) -> tuple[Any, ...]:

@@ -112,17 +112,6 @@ async def _mirrored(request: Request, web: WebState, located: Located) -> Respon
         if file.sha256:
             headers["ETag"] = f'"{file.sha256}"'
         return Response(status_code=200, headers=headers, media_type=WHEEL_OR_SDIST)
-    byte_range = request.headers.get("range")
-    if byte_range and not file.cached and request.method == "GET":
-        task = asyncio.ensure_future(mirror.ensure_file(source, file))
-        task.add_done_callback(_consume)
-        part = await mirror.read_range(source, file, byte_range)
-        if part is not None:
-            content_range, body = part
-            headers = {"Content-Range": content_range, "Accept-Ranges": "bytes"}
-            if file.sha256:
-                headers["ETag"] = f'"{file.sha256}"'
-            return Response(body, status_code=206, headers=headers, media_type=WHEEL_OR_SDIST)
     ranged = request.method == "HEAD" or "range" in request.headers
     if file.cached or ranged:
         # HEAD and Range need the whole file here first: fetch, then answer from disk.

@@ -110,25 +110,6 @@ class UpstreamClient:
         finally:
             await response.aclose()
 
-    async def fetch_range(self, url: str, byte_range: str) -> tuple[str, bytes] | None:
-        """One byte range of a file as (Content-Range, bytes), or None when the upstream
-        answers with the whole file instead (it ignores ranges)."""
-        headers = {"Accept-Encoding": "identity", "Range": byte_range}
-        request = self._client.build_request("GET", url, headers=headers)
-        with _translated_errors(url):
-            response = await self._client.send(request, stream=True)
-        try:
-            _check_file_status(response, url)
-            content_range = response.headers.get("content-range")
-            if response.status_code != httpx.codes.PARTIAL_CONTENT or not content_range:
-                return None
-            body = bytearray()
-            async for chunk in _raw_chunks(response, url):
-                body.extend(chunk)
-            return content_range, bytes(body)
-        finally:
-            await response.aclose()
-
     async def aclose(self) -> None:
         await self._client.aclose()
 
