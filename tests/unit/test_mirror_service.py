@@ -737,3 +737,18 @@ def test_ensure_metadata_with_a_hash_mismatch_raises_and_stores_nothing(world: W
 
     assert world.store.blobs == {}
     assert not world.file(dist.filename).metadata_cached
+
+
+def test_a_stale_record_after_a_finished_fetch_streams_the_stored_copy_without_refetching(
+    world: World,
+) -> None:
+    dist = world.upstream.publish("demo", "1.0")
+    world.project()
+    index, stale = world.index(), world.file(dist.filename)  # read before the fetch
+    run(world.service.ensure_file(index, stale))
+
+    async def stream() -> bytes:
+        return b"".join([chunk async for chunk in world.service.stream_file(index, stale)])
+
+    assert run(stream()) == dist.data
+    assert len(world.upstream.downloads()) == 1

@@ -267,14 +267,19 @@ class MirrorService:
         listener = _Listener(queue)
         task, leader = self._downloads.start(key, lambda: self._download(index, file, listener))
         if leader:
+            sent = 0
             try:
                 while (chunk := await queue.get()) is not None:
+                    sent += len(chunk)
                     yield chunk
-                await asyncio.shield(task)  # raises if verification failed: a cut body
-                return
+                blob = await asyncio.shield(task)  # raises if verification failed: a cut body
             finally:
                 listener.detached = True
-        blob = await asyncio.shield(task)
+            if sent:
+                return
+            # Nothing came through: a fetch that just finished had stored it already.
+        else:
+            blob = await asyncio.shield(task)
         async for chunk in self._read_blob(blob):
             yield chunk
 
@@ -287,6 +292,12 @@ class MirrorService:
             source.close()
 
     async def _download(self, index: Index, file: MirrorFile, listener: _Listener | None) -> str:
+        # The caller's record may predate a fetch that has finished since: look again.
+        stored = await run_in_threadpool(self._stored_key, index.name, file.filename)
+        if stored is not None:
+            if listener is not None:
+                await listener.close()
+            return stored
         settings = IndexSettings.of(index)
         if settings.offline:
             raise NotFound(f"{file.filename} is not cached and index {index.name!r} is offline")
@@ -320,6 +331,13 @@ class MirrorService:
             path.unlink(missing_ok=True)
             if listener is not None:
                 await listener.close()
+
+    def _stored_key(self, index: str, filename: str) -> str | None:
+        with self._uow(readonly=True) as uow:
+            current = uow.mirror.get_file(index, filename)
+        if current is None or not current.cached or current.sha256 is None:
+            return None
+        return current.sha256 if self._files.exists(current.sha256) else None
 
     def _mark_cached(self, index: str, filename: str, sha256: str, size: int) -> None:
         with self._uow() as uow:
