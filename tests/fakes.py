@@ -668,17 +668,10 @@ class FakeSerialReader(ports.SerialReader):
     def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
 
-    def index_serial(self, index: str) -> int | None:
-        found = self._factory.db.indexes.get(index)
-        return None if found is None else found.serial
-
-    def default_index(self) -> str | None:
-        return self._factory.db.default_index
-
     def resolve(self, index: str | None) -> tuple[str, int] | None:
-        name = self.default_index() if index is None else index
-        serial = None if name is None else self.index_serial(name)
-        return None if name is None or serial is None else (name, serial)
+        name = self._factory.db.default_index if index is None else index
+        found = None if name is None else self._factory.db.indexes.get(name)
+        return None if found is None else (found.name, found.serial)
 
 
 def _conforms(factory: FakeUnitOfWorkFactory) -> ports.UnitOfWork:

@@ -306,11 +306,6 @@ class UnitOfWorkFactory(Protocol):
 class SerialReader(Protocol):
     """The hot path's one read: an index's change serial, without a full unit of work."""
 
-    def index_serial(self, index: str) -> int | None: ...
-
-    def default_index(self) -> str | None:
-        """The default index's name, read afresh (an admin may change it at any time)."""
-
     def resolve(self, index: str | None) -> tuple[str, int] | None:
         """(name, serial) of the named index, or of the default one for None, in one read."""
 

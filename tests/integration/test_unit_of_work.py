@@ -169,24 +169,22 @@ def test_index_serial_rises_on_every_bump(backend: Backend) -> None:
     with backend.uow() as uow:
         uow.indexes.bump_serial("hosted", 5)
         uow.commit()
-    assert backend.serials.index_serial("hosted") == 5
+    assert backend.serials.resolve("hosted") == ("hosted", 5)
     # An older serial (a transaction that committed after a newer one) still moves it on.
     with backend.uow() as uow:
         uow.indexes.bump_serial("hosted", 3)
         uow.commit()
-    assert backend.serials.index_serial("hosted") == 6
-    assert backend.serials.index_serial("nope") is None
+    assert backend.serials.resolve("hosted") == ("hosted", 6)
+    assert backend.serials.resolve("nope") is None
 
 
 def test_serial_reader_resolves_named_and_default_indexes(backend: Backend) -> None:
     seed(backend, project=False)
-    assert backend.serials.default_index() is None
     assert backend.serials.resolve(None) is None
     with backend.uow() as uow:
         uow.indexes.bump_serial("hosted", 3)
         uow.indexes.set_default("hosted")
         uow.commit()
-    assert backend.serials.default_index() == "hosted"
     assert backend.serials.resolve(None) == ("hosted", 3)
     assert backend.serials.resolve("hosted") == ("hosted", 3)
     assert backend.serials.resolve("nope") is None
@@ -197,13 +195,12 @@ def test_serial_reader_sees_a_commit_through_another_engine_at_once(
 ) -> None:
     seed(sql_backend, project=False)
     other = SqlUnitOfWorkFactory(second_engine(sql_backend))
-    assert sql_backend.serials.index_serial("hosted") == 0
+    assert sql_backend.serials.resolve("hosted") == ("hosted", 0)
     with other() as uow:
         uow.indexes.bump_serial("hosted", 42)
         uow.indexes.set_default("hosted")
         uow.commit()
-    assert sql_backend.serials.index_serial("hosted") == 42
-    assert sql_backend.serials.default_index() == "hosted"
+    assert sql_backend.serials.resolve("hosted") == ("hosted", 42)
     assert sql_backend.serials.resolve(None) == ("hosted", 42)
 
 

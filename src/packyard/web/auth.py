@@ -44,7 +44,7 @@ async def principal_of(request: Request) -> Principal:
         principal = ANONYMOUS_PRINCIPAL
     else:
         name, secret = credentials
-        address = request.client.host if request.client else None
+        address = client_address(request)
         authenticator = state(request).container.auth
         principal = await run_in_threadpool(authenticator.principal, name, secret, address=address)
     request.scope[_PRINCIPAL] = principal

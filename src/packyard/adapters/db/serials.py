@@ -30,8 +30,6 @@ class SqlSerialReader:
         if self._backend not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database backend {self._backend!r}")
         placeholder = "?" if self._backend == "sqlite" else "%s"
-        self._query = f"SELECT serial FROM indexes WHERE name = {placeholder}"
-        self._default_query = f"SELECT value FROM settings WHERE key = {placeholder}"
         # One statement for "the default index and its serial": the /simple/ hot path.
         self._resolve_default = (
             "SELECT name, serial FROM indexes WHERE name = "
@@ -42,20 +40,12 @@ class SqlSerialReader:
         self._lock = threading.Lock()
         self._connections: list[Any] = []
 
-    def index_serial(self, index: str) -> int | None:
-        rows = self._fetch(self._query, index)
-        return int(rows[0][0]) if rows else None
-
     def resolve(self, index: str | None) -> tuple[str, int] | None:
         if index is None:
             rows = self._fetch(self._resolve_default, DEFAULT_INDEX_KEY)
         else:
             rows = self._fetch(self._resolve_named, index)
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
-
-    def default_index(self) -> str | None:
-        rows = self._fetch(self._default_query, DEFAULT_INDEX_KEY)
-        return str(rows[0][0]) if rows else None
 
     def _fetch(self, query: str, parameter: str) -> list[Any]:
         connection = getattr(self._local, "connection", None) or self._connect()
