@@ -94,31 +94,12 @@ def file_url(f: DistFile) -> str:
     return f"/files/{f.digests.sha256[:2]}/{f.digests.sha256}/{f.filename}"
 
 
-def listed(f: DistFile) -> Listed:
-    return Listed(
-        filename=f.filename,
-        version=f.version,
-        url=file_url(f),
-        sha256=f.digests.sha256,
-        size=f.size,
-        upload_time=f.upload_time,
-        requires_python=f.requires_python,
-        yanked=f.yanked,
-        yanked_reason=f.yanked_reason,
-        metadata_sha256=f.metadata_sha256,
-        has_metadata=f.metadata_sha256 is not None,
-        source=f.index,
-        mirrored=False,
-        first_seen=f.upload_time,
-    )
-
-
 def render(files: list[DistFile], fmt: PageFormat, project: Project = PROJECT) -> Page:
     view = ProjectView(
         index=project.index,
         name=project.name,
         display_name=project.display_name,
-        files=tuple(listed(f) for f in files),
+        files=tuple(Listed.of_hosted(f, file_url(f)) for f in files),
         last_serial=project.last_serial,
         answered_by=(project.index,),
     )

@@ -46,6 +46,25 @@ class Listed:
     mirrored: bool
     first_seen: datetime | None
 
+    @classmethod
+    def of_hosted(cls, f: DistFile, url: str) -> Listed:
+        return cls(
+            filename=f.filename,
+            version=f.version,
+            url=url,
+            sha256=f.digests.sha256,
+            size=f.size,
+            upload_time=f.upload_time,
+            requires_python=f.requires_python,
+            yanked=f.yanked,
+            yanked_reason=f.yanked_reason,
+            metadata_sha256=f.metadata_sha256,
+            has_metadata=f.metadata_sha256 is not None,
+            source=f.index,
+            mirrored=False,
+            first_seen=f.upload_time,
+        )
+
 
 @dataclass(frozen=True)
 class ProjectView:
@@ -323,22 +342,7 @@ class Catalog:
             return cached is not None and cached.exists
 
     def _from_hosted(self, f: DistFile, serving: str) -> Listed:
-        return Listed(
-            filename=f.filename,
-            version=f.version,
-            url=self.file_url(serving, f.filename, f.digests.sha256),
-            sha256=f.digests.sha256,
-            size=f.size,
-            upload_time=f.upload_time,
-            requires_python=f.requires_python,
-            yanked=f.yanked,
-            yanked_reason=f.yanked_reason,
-            metadata_sha256=f.metadata_sha256,
-            has_metadata=f.metadata_sha256 is not None,
-            source=f.index,
-            mirrored=False,
-            first_seen=f.upload_time,
-        )
+        return Listed.of_hosted(f, self.file_url(serving, f.filename, f.digests.sha256))
 
     def _from_mirror(self, f: MirrorFile, serving: str) -> Listed:
         return Listed(
