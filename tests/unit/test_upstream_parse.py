@@ -3,12 +3,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from packyard.adapters.upstream.parse import (
     UpstreamError,
     UpstreamFile,
+    _resolve,
     parse_project_html,
     parse_project_json,
     parse_project_page,
@@ -370,3 +374,61 @@ def test_page_honours_the_html_charset() -> None:
 def test_page_with_unexpected_content_type_raises(content_type: str) -> None:
     with pytest.raises(UpstreamError):
         parse_project_page(b"<html></html>", content_type, PAGE, "demo")
+
+
+_URL_PIECES = [
+    "/",
+    "a",
+    "b.whl",
+    ".",
+    "..",
+    "./",
+    "../",
+    "//",
+    "?",
+    "#",
+    ";",
+    "%2F",
+    "%",
+    " ",
+    "\t",
+    "\n",
+    "\x00",
+    "\x7f",
+    "\x85",
+    "é",
+    "\\",
+    "=",
+    "&",
+    "sha256=" + SHA,
+    "~",
+    "@",
+    ":",
+]
+_HREFS = st.one_of(
+    st.tuples(
+        st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "//", "/", "", " https://"]),
+        st.sampled_from(["files.test", "h:8080", "u:p@h", "[::1]", "é.test", "", "a b", "h#"]),
+        st.lists(st.sampled_from(_URL_PIECES), max_size=8).map("".join),
+    ).map("".join),
+    st.text(max_size=30),
+    # Mostly URLs the fast path takes, each with a chance of one character it must refuse.
+    st.tuples(
+        st.sampled_from(["https://files.test/", "http://h:8080/", "https://u:p@[::1]/"]),
+        st.text(st.sampled_from([*"ab/.-_~%=", "é", "\x7f", "\x85", *"?#;\\ \t"]), max_size=20),
+    ).map("".join),
+)
+
+
+@given(_HREFS, st.sampled_from([PAGE, "http://m.test/x/"]))
+def test_a_file_url_resolves_as_urljoin_and_urldefrag_would(href: str, base: str) -> None:
+    url, fragment = urldefrag(urljoin(base, href.strip()))
+    expected = (url if urlsplit(url).scheme in ("http", "https") else None), fragment
+    assert _resolve(base, href) == expected
+
+
+def test_orjson_refusals_fall_back_to_json() -> None:
+    """An integer beyond 64 bits is a wrong-shaped size, not an unreadable page."""
+    body = json_page(json_file(size=10**30)).replace(b"1000000000000000000000000000000", b"1" * 31)
+    project = parse_project_json(body, PAGE, "demo")
+    assert [f.size for f in project.files] == [None]
