@@ -20,6 +20,7 @@ from packyard.domain.names import NormalizedName, normalize
 from packyard.services.catalog import Listed, ProjectView
 from packyard.services.simple_pages import (
     API_VERSION,
+    FAST_GZIP_ABOVE,
     Page,
     PageFormat,
     format_time,
@@ -312,6 +313,57 @@ def test_upload_time_is_utc_with_six_fraction_digits(moment: datetime) -> None:
     assert datetime.strptime(shown, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) == moment
 
 
+def strftime_utc(moment: datetime) -> str:
+    """How upload times were formatted before format_time used isoformat."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# The last day of year 9999 would overflow in UTC; glibc's strftime writes years before
+# 1000 with fewer than 4 digits.
+@given(st.datetimes(datetime(1000, 1, 2), datetime(9999, 12, 30), timezones=st.sampled_from(ZONES)))
+def test_upload_time_is_what_strftime_wrote_for_any_zone(moment: datetime) -> None:
+    assert format_time(moment) == strftime_utc(moment)
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (WHEN.replace(microsecond=0), "2024-03-04T05:06:07.000000Z"),
+        (WHEN.replace(microsecond=5), "2024-03-04T05:06:07.000005Z"),
+        (datetime(2024, 3, 4, 1, 2, 3, 4, tzinfo=ZONES[1]), "2024-03-03T19:32:03.000004Z"),
+        (datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "0999-01-02T03:04:05.000006Z"),
+    ],
+)
+def test_upload_time_keeps_every_digit(moment: datetime, shown: str) -> None:
+    assert format_time(moment) == shown
+
+
+def test_naive_upload_time_is_refused_rather_than_read_as_local_time() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        format_time(WHEN.replace(tzinfo=None))
+
+
+@given(st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30), timezones=st.sampled_from(ZONES)))
+def test_json_upload_time_is_format_time_for_any_zone_and_fraction(moment: datetime) -> None:
+    # Times in UTC with a fraction are written by orjson, others by format_time.
+    page = render([dist("demo_pkg-1.0.tar.gz", upload_time=moment)], PageFormat.JSON_V1)
+
+    assert json.loads(page.body)["files"][0]["upload-time"] == format_time(moment)
+
+
+def test_json_versions_show_the_first_spelling_of_equal_versions() -> None:
+    files = [
+        dist("demo_pkg-1.0.0-py3-none-any.whl", "1.0.0"),
+        dist("demo_pkg-1.0.tar.gz", "1.0"),
+        dist("demo_pkg-2.0-py3-none-any.whl", "2.0"),
+        dist("demo_pkg-1.0.0.0.tar.gz", "1.0.0.0"),
+    ]
+
+    document = json.loads(render(files, PageFormat.JSON_V1).body)
+
+    assert document["versions"] == ["1.0.0", "2.0"]
+
+
 def _keys(value: object) -> Iterator[str]:
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -376,6 +428,20 @@ def test_gzipped_body_decompresses_to_the_body(fmt: PageFormat) -> None:
     assert gzip.decompress(page.gzipped) == page.body
 
 
+@pytest.mark.parametrize("size", [100, FAST_GZIP_ABOVE, FAST_GZIP_ABOVE + 1, 3 * FAST_GZIP_ABOVE])
+def test_gzipped_body_is_the_same_bytes_on_every_replica(size: int) -> None:
+    body = (b'{"filename": "demo_pkg-1.0.tar.gz", "size": 1234}, ' * size)[:size]
+
+    first, second = (
+        make_page(body, PageFormat.JSON_V1, 1, 1),
+        make_page(body, PageFormat.JSON_V1, 1, 1),
+    )
+
+    assert gzip.decompress(first.gzipped) == body
+    assert first.gzipped == second.gzipped
+    assert first.gzipped[4:8] == bytes(4)  # the gzip header's mtime
+
+
 def test_page_records_its_serials() -> None:
     page = render(FILES, PageFormat.HTML)
 
@@ -405,3 +471,151 @@ def test_etag_is_a_quoted_strong_validator_that_tracks_the_body(a: bytes, b: byt
 
     assert re.match(r'^"[^"]+"$', first.etag)
     assert (first.etag == second.etag) == (a == b)
+
+
+# A big project (a mirror of pydantic-core lists 15,000 files)
+
+BIG = 15_000
+BIG_START = datetime(2022, 1, 3, 12, 0, 0, 123456, tzinfo=UTC)
+PLATFORMS = (
+    "manylinux_2_17_x86_64.manylinux2014_x86_64",
+    "manylinux_2_17_aarch64.manylinux2014_aarch64",
+    "manylinux_2_17_ppc64le.manylinux2014_ppc64le",
+    "manylinux_2_17_s390x.manylinux2014_s390x",
+    "musllinux_1_1_x86_64",
+    "musllinux_1_1_aarch64",
+    "macosx_10_12_x86_64",
+    "macosx_11_0_arm64",
+    "win_amd64",
+    "win32",
+)
+PYTHONS = ("cp38", "cp39", "cp310", "cp311", "cp312", "cp313", "cp313t", "pp39", "pp310", "pp311")
+ODD_REASON = 'says "no" & <b>bold</b>'
+
+
+def big_version(n: int) -> str:
+    """150 versions of 100 files; the 51st file of each spells its version differently."""
+    version = f"2.{n // 1000}.{n // 100 % 10}"
+    return f"{version}.0" if n % 100 == 50 else version
+
+
+def big_file(n: int) -> Listed:
+    """Mostly what a mirror lists for a big binary project, with every variation of a
+    field every so often: no hash, no size or time, times out of UTC or with a zero
+    fraction, yanks with and without a reason, metadata with, without and with no hash."""
+    version = big_version(n)
+    python, platform = PYTHONS[n // 10 % 10], PLATFORMS[n % 10]
+    filename = (
+        f"pydantic_core-{version}.tar.gz"
+        if n % 100 == 99
+        else f"pydantic_core-{version}-{python}-{python}-{platform}.whl"
+    )
+    sha256 = hashlib.sha256(filename.encode()).hexdigest()
+    uploaded = BIG_START + timedelta(minutes=17 * n, microseconds=7919 * n)
+    if n % 100 == 7:
+        uploaded = uploaded.replace(microsecond=0)
+    if n % 10 == 3:
+        uploaded = uploaded.astimezone(ZONES[n % 3])
+    metadata = hashlib.sha256(f"{filename}.metadata".encode()).hexdigest()
+    return Listed(
+        filename=filename,
+        version=version,
+        url=f"/mirror/+f/{sha256}/{filename}",
+        sha256=None if n % 1000 == 500 else sha256,
+        size=None if n % 700 == 1 else 1_800_000 + n,
+        upload_time=None if n % 900 == 2 else uploaded,
+        requires_python=None if n < 300 else ">=3.8" if n > 6_000 else "<4,>=3.7",
+        yanked=n % 97 == 0,
+        yanked_reason=ODD_REASON if n % 194 == 0 else "",
+        metadata_sha256=None if n % 11 == 0 else metadata,
+        has_metadata=n % 11 != 0 or n % 2 == 0,
+        source="mirror",
+        mirrored=True,
+        first_seen=uploaded,
+    )
+
+
+@pytest.fixture(scope="module")
+def big_view() -> ProjectView:
+    return ProjectView(
+        index="mirror",
+        name=NormalizedName("pydantic-core"),
+        display_name="pydantic_core",
+        files=tuple(big_file(n) for n in range(BIG)),
+        last_serial=123_456,
+        answered_by=("mirror",),
+    )
+
+
+def expected_entry(f: Listed) -> dict[str, Any]:
+    """A file as PEP 691, 700 and 714 describe it."""
+    entry: dict[str, Any] = {
+        "filename": f.filename,
+        "url": f.url,
+        "hashes": {"sha256": f.sha256} if f.sha256 else {},
+        "requires-python": f.requires_python,
+        "yanked": (f.yanked_reason or True) if f.yanked else False,
+        "core-metadata": {"sha256": f.metadata_sha256} if f.metadata_sha256 else f.has_metadata,
+    }
+    if f.size is not None:
+        entry["size"] = f.size
+    if f.upload_time is not None:
+        entry["upload-time"] = strftime_utc(f.upload_time)
+    return entry
+
+
+def expected_anchor(f: Listed) -> dict[str, str | None]:
+    """A file's attributes as PEP 503, 592, 658 and 714 describe them, parsed back."""
+    attrs: dict[str, str | None] = {"href": f"{f.url}#sha256={f.sha256}" if f.sha256 else f.url}
+    if f.requires_python:
+        attrs["data-requires-python"] = f.requires_python
+    if f.yanked:
+        attrs["data-yanked"] = f.yanked_reason
+    metadata = f"sha256={f.metadata_sha256}" if f.metadata_sha256 else f.has_metadata and "true"
+    if metadata:
+        attrs["data-core-metadata"] = attrs["data-dist-info-metadata"] = metadata
+    return attrs
+
+
+def test_big_json_page_lists_every_file_and_version_as_the_peps_say(
+    big_view: ProjectView,
+) -> None:
+    page = render_project(big_view, PageFormat.JSON_V1, serial=9)
+
+    document = json.loads(gzip.decompress(page.gzipped))
+    assert document["meta"] == {"api-version": API_VERSION, "_last-serial": 123_456}
+    assert document["name"] == "pydantic-core"
+    assert document["versions"] == [big_version(n) for n in range(0, BIG, 100)]
+    assert document["files"] == [expected_entry(f) for f in big_view.files]
+
+
+def test_big_html_page_has_every_anchor_as_the_peps_say(big_view: ProjectView) -> None:
+    page = render_project(big_view, PageFormat.HTML, serial=9)
+
+    parsed = parse_html(page)
+    assert gzip.decompress(page.gzipped) == page.body
+    assert parsed.head_meta["pypi:repository-version"] == API_VERSION
+    assert len(parsed.anchors) == BIG
+    assert [text for _, text in parsed.anchors] == [f.filename for f in big_view.files]
+    assert [attrs for attrs, _ in parsed.anchors] == [expected_anchor(f) for f in big_view.files]
+    assert b"<b>" not in page.body
+    assert page.body.count(b"<br>\n") == BIG
+
+
+def test_big_view_has_every_variation_it_claims(big_view: ProjectView) -> None:
+    files = big_view.files
+
+    assert len({f.filename for f in files}) == BIG
+    assert {f.requires_python for f in files} == {None, "<4,>=3.7", ">=3.8"}
+    assert {f.yanked_reason for f in files if f.yanked} == {"", ODD_REASON}
+    assert {(f.metadata_sha256 is None, f.has_metadata) for f in files} == {
+        (False, True),
+        (True, True),
+        (True, False),
+    }
+    times = [f.upload_time for f in files if f.upload_time is not None]
+    assert len(times) < BIG
+    assert {t.utcoffset() for t in times} == {z.utcoffset(None) for z in ZONES}
+    assert any(t.microsecond == 0 for t in times)
+    assert any(f.sha256 is None for f in files)
+    assert any(f.size is None for f in files)
