@@ -6,11 +6,11 @@ older sdist names that pypiserver directories are full of, flagged `legacy=True`
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from packaging.tags import Tag
+from packaging.tags import InvalidTag, Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -19,7 +19,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from packyard.domain.errors import InvalidFilename
+from packyard.domain.errors import InvalidFilename, InvalidInput
 from packyard.domain.models import PackageType
 from packyard.domain.names import NormalizedName, is_valid_project_name, normalize
 
@@ -40,6 +40,17 @@ _UNDERSCORES = re.compile(r"[-_.]+")
 _BAD_EXTENSION = (
     "Invalid file extension: only .whl wheels and .tar.gz sdists are accepted (PEP 527)"
 )
+# Unicode category Cc is exactly these two ranges (a test checks every code point): one
+# regex search instead of a unicodedata lookup per character.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Everything _check_characters refuses in a non-empty name, for listing_version.
+_REFUSED_CHARACTERS = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
+# packaging's own build tag check (utils._build_tag_regex), repeated here so that
+# listing_version can apply it without building the rest of the parse.
+_BUILD_TAG = re.compile(r"(\d+)(.*)\Z", re.ASCII)
+# Filesystems cap names at 255 bytes. Longer ones take parse_filename's own path, so that
+# even its failures outside InvalidInput (int() refusing thousands of digits) agree.
+_LISTING_FAST_PATH_MAX_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,29 @@ def parse_filename(filename: str, *, allow_legacy: bool = False) -> ParsedFilena
     raise InvalidFilename(_extension_message(filename))
 
 
+def listing_version(filename: str) -> str | None:
+    """The normalised version of an upstream file, or None where it is no distribution.
+
+    Exactly `str(parse_filename(filename, allow_legacy=True).version)`, with None where
+    that raises InvalidInput, at under a tenth of its cost for wheels: a mirror reads up to
+    15,000 filenames in one upstream listing (pydantic-core), and parse_filename builds a
+    set of Tag objects and a Version for every one of them. The files of one project
+    repeat a few versions, names and tag triples, so those checks are memoised; sdists,
+    legacy names and overlong names go through parse_filename itself.
+
+    >>> listing_version("Foo_Bar-1.0.0.RC1-py3-none-any.whl")
+    '1.0.0rc1'
+    >>> listing_version("foo-1.0-py3.7.egg") is None
+    True
+    """
+    if filename.endswith(WHEEL_EXTENSION) and len(filename) <= _LISTING_FAST_PATH_MAX_LENGTH:
+        return _wheel_listing_version(filename)
+    try:
+        return str(parse_filename(filename, allow_legacy=True).version)
+    except InvalidInput:
+        return None
+
+
 def expected_dist_info_dir(parsed: ParsedFilename) -> str:
     """The wheel's `{name}-{version}.dist-info`, spelled exactly as in the filename.
 
@@ -94,7 +128,7 @@ def _check_characters(filename: str) -> None:
         raise InvalidFilename("The filename is empty")
     if "/" in filename or "\\" in filename:
         raise InvalidFilename(f"Invalid filename {filename!r}: it must not contain '/' or '\\'")
-    if any(unicodedata.category(char) == "Cc" for char in filename):
+    if _CONTROL_CHARACTERS.search(filename):
         raise InvalidFilename(f"Invalid filename {filename!r}: it contains control characters")
 
 
@@ -104,6 +138,68 @@ def _extension_message(filename: str) -> str:
     if kind is not None:
         return f"{_BAD_EXTENSION}; {filename} is {kind}"
     return f"{_BAD_EXTENSION}; got {filename}"
+
+
+def _wheel_listing_version(filename: str) -> str | None:
+    """parse_filename's checks of a wheel name, each part's cached.
+
+    The parts and the '-' and '.whl' between them are the whole filename, so checking
+    every part for refused characters (as _check_characters does) covers all of it. The
+    order differs from parse_filename's, which only matters for errors other than
+    InvalidInput, and names within the length bound raise none.
+    """
+    stem = filename[: -len(WHEEL_EXTENSION)]
+    dashes = stem.count("-")
+    if dashes not in (4, 5):
+        return None
+    parts = stem.split("-", dashes - 2)
+    if not _is_valid_wheel_name(parts[0]):
+        return None
+    if dashes == 5 and not _is_valid_build_tag(parts[2]):
+        return None
+    if not _is_valid_tag_triple(parts[-1]):
+        return None
+    return _wheel_version(parts[1])
+
+
+# Bounded: a listing repeats each part for many files, but a hostile one must not grow
+# the caches without limit. Sized above the versions and tag triples of the largest projects.
+@functools.lru_cache(maxsize=1024)
+def _is_valid_wheel_name(name_part: str) -> bool:
+    # packaging's escaped-name rule is no '__' and only [\w.]; packyard's project names
+    # (_parse_wheel) are letters, digits and '._-': within [\w.], no refused character.
+    return "__" not in name_part and is_valid_project_name(name_part)
+
+
+@functools.lru_cache(maxsize=8192)
+def _wheel_version(version_part: str) -> str | None:
+    # Version() strips surrounding whitespace, control characters included.
+    if _REFUSED_CHARACTERS.search(version_part):
+        return None
+    try:
+        return str(Version(version_part))
+    except InvalidVersion:
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_valid_build_tag(build_part: str) -> bool:
+    return (
+        _REFUSED_CHARACTERS.search(build_part) is None and _BUILD_TAG.match(build_part) is not None
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_valid_tag_triple(tag_part: str) -> bool:
+    # packaging's own parser rather than a copy of its rules, which changed in 26.3; cached,
+    # its Tag objects are built once per distinct triple, not once per file.
+    if _REFUSED_CHARACTERS.search(tag_part):
+        return False
+    try:
+        parse_tag(tag_part)
+    except InvalidTag:
+        return False
+    return True
 
 
 def _parse_wheel(filename: str) -> ParsedFilename:
