@@ -59,6 +59,11 @@ def test_valid_project_names_are_accepted(name: str) -> None:
         "fóo",
         "foo!",
         "foo\n",
+        # Letters that case-insensitive matching would take for ASCII ones.
+        "\u017f",
+        "\u212a",
+        "\u0130",
+        "\u0131",
     ],
 )
 def test_invalid_project_names_are_refused_with_the_rule(name: str) -> None:
