@@ -551,3 +551,17 @@ def test_listing_filenames_reach_the_tricky_cases(reached: Callable[[str], bool]
         reached,
         settings=settings(max_examples=5000, database=None, phases=[Phase.generate]),
     )
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "demo-" + "1" * 5000 + "-py3-none-any.whl",
+        "demo-1.0-" + "1" * 5000 + "-py3-none-any.whl",
+        "demo-" + "1" * 5000 + ".tar.gz",
+    ],
+)
+def test_a_number_too_long_for_int_is_an_invalid_filename(filename: str) -> None:
+    with pytest.raises(InvalidFilename):
+        parse_filename(filename, allow_legacy=True)
+    assert listing_version(filename) is None

@@ -71,12 +71,17 @@ def parse_filename(filename: str, *, allow_legacy: bool = False) -> ParsedFilena
     'foo-bar'
     """
     _check_characters(filename)
-    if filename.endswith(WHEEL_EXTENSION):
-        return _parse_wheel(filename)
-    if filename.endswith(SDIST_EXTENSION):
-        return _parse_sdist(filename, allow_legacy=allow_legacy)
-    if allow_legacy and filename.endswith(LEGACY_SDIST_EXTENSIONS):
-        return _parse_legacy_sdist(filename)
+    try:
+        if filename.endswith(WHEEL_EXTENSION):
+            return _parse_wheel(filename)
+        if filename.endswith(SDIST_EXTENSION):
+            return _parse_sdist(filename, allow_legacy=allow_legacy)
+        if allow_legacy and filename.endswith(LEGACY_SDIST_EXTENSIONS):
+            return _parse_legacy_sdist(filename)
+    except InvalidInput:
+        raise
+    except ValueError as exc:  # int() refuses numbers over 4,300 digits in a version
+        raise InvalidFilename(f"Invalid filename {filename[:200]!r}: {exc}") from exc
     raise InvalidFilename(_extension_message(filename))
 
 
