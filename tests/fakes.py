@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Any, BinaryIO, Self
 
 from packyard import ports
 from packyard.domain.docs import DocSet
@@ -120,7 +120,9 @@ class FakeDatabase:
     events: list[Event] = field(default_factory=list)
     next_serial: int = 1
     mirror_projects: dict[tuple[str, str], MirrorProject] = field(default_factory=dict)
-    # Insertion order is id order; an update keeps a file's place, as an SQL upsert does.
+    mirror_listings: dict[tuple[str, str], tuple[MirrorFile, ...]] = field(default_factory=dict)
+    # Files whose bytes or sidecar are stored. Insertion order is id order; an update
+    # keeps a file's place, as an SQL upsert does.
     mirror_files: dict[tuple[str, str], MirrorFile] = field(default_factory=dict)
     # Members are kept sorted, as the SQL adapter lists them.
     teams: dict[str, Team] = field(default_factory=dict)
@@ -289,21 +291,6 @@ class FakeEventLog(ports.EventLog):
         return self._db.events[-1].serial or 0
 
 
-# Fields an upstream refresh may change; cache state and first_seen belong to the mirror.
-_MIRROR_LISTING_FIELDS = (
-    "version",
-    "upstream_url",
-    "sha256",
-    "size",
-    "upload_time",
-    "requires_python",
-    "yanked",
-    "yanked_reason",
-    "metadata_sha256",
-    "has_metadata",
-)
-
-
 class FakeMirrorRepository(ports.MirrorRepository):
     def __init__(self, db: FakeDatabase) -> None:
         self._db = db
@@ -320,36 +307,39 @@ class FakeMirrorRepository(ports.MirrorRepository):
         return sorted(found, key=lambda p: p.name)
 
     def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]:
-        return [f for f in self._db.mirror_files.values() if (f.index, f.project) == (index, name)]
+        stored = {
+            f.filename: f
+            for f in self._db.mirror_files.values()
+            if (f.index, f.project) == (index, name)
+        }
+        listed = [
+            f.with_cache_of(stored.pop(f.filename)) if f.filename in stored else f
+            for f in self._db.mirror_listings.get((index, name), ())
+        ]
+        return [*listed, *(f for f in stored.values() if f.cached)]
 
-    def get_file(self, index: str, filename: str) -> MirrorFile | None:
-        return self._db.mirror_files.get((index, filename))
+    def get_file(self, index: str, name: NormalizedName, filename: str) -> MirrorFile | None:
+        return next((f for f in self.files(index, name) if f.filename == filename), None)
 
-    def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
-        self._require_index(index)
-        for file in files:
-            known = self._db.mirror_files.get((index, file.filename))
-            stored = file
-            if known is not None:
-                listing = {key: getattr(file, key) for key in _MIRROR_LISTING_FIELDS}
-                stored = dataclasses.replace(known, **listing)
-            self._db.mirror_files[index, file.filename] = dataclasses.replace(stored, index=index)
+    def save_listing(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        if (index, name) not in self._db.mirror_projects:
+            raise NotFound(f"no mirrored project {name!r} in index {index!r}")
+        self._db.mirror_listings[index, name] = tuple(
+            dataclasses.replace(f, index=index, project=name, cached=False, metadata_cached=False)
+            for f in files
+        )
 
-    def remove_files(self, index: str, filenames: Sequence[str]) -> None:
-        for filename in filenames:
-            self._db.mirror_files.pop((index, filename), None)
+    def mark_cached(self, file: MirrorFile, *, sha256: str, size: int) -> None:
+        self._upsert(file, cached=True, sha256=sha256, size=size)
 
-    def mark_cached(self, index: str, filename: str, *, sha256: str, size: int) -> None:
-        self._update_file(index, filename, cached=True, sha256=sha256, size=size)
+    def mark_metadata_cached(self, file: MirrorFile, *, sha256: str) -> None:
+        self._upsert(file, metadata_cached=True, metadata_sha256=sha256)
 
-    def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None:
-        self._update_file(index, filename, metadata_cached=True, metadata_sha256=sha256)
-
-    def _update_file(self, index: str, filename: str, **values: object) -> None:
-        file = self._db.mirror_files.get((index, filename))
-        if file is None:
-            raise NotFound(f"no mirrored file {filename!r} in index {index!r}")
-        self._db.mirror_files[index, filename] = dataclasses.replace(file, **values)  # type: ignore[arg-type]
+    def _upsert(self, file: MirrorFile, **changes: Any) -> None:
+        self._require_index(file.index)
+        known = self._db.mirror_files.get((file.index, file.filename))
+        base = known or dataclasses.replace(file, cached=False, metadata_cached=False)
+        self._db.mirror_files[file.index, file.filename] = dataclasses.replace(base, **changes)
 
     def _require_index(self, index: str) -> None:
         if index not in self._db.indexes:

@@ -133,19 +133,21 @@ class MirrorRepository(Protocol):
     def list_projects(self, index: str) -> Sequence[MirrorProject]:
         """Projects the upstream has (exists=True) that were fetched at least once."""
 
-    def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]: ...
+    def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]:
+        """The stored listing with each file's cache state, then the cached files the
+        upstream no longer lists."""
 
-    def get_file(self, index: str, filename: str) -> MirrorFile | None: ...
+    def get_file(self, index: str, name: NormalizedName, filename: str) -> MirrorFile | None:
+        """One file of `files(index, name)`."""
 
-    def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
-        """Insert new files and update the listing fields (yank state, metadata hash) of
-        known ones; cache state and first_seen of known files are kept."""
+    def save_listing(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        """Replace the project's listing (saved with `save_project` first). Cache state
+        is not taken from `files`: it stays with each file (`mark_cached`)."""
 
-    def remove_files(self, index: str, filenames: Sequence[str]) -> None: ...
+    def mark_cached(self, file: MirrorFile, *, sha256: str, size: int) -> None:
+        """The file's bytes are stored: it stays listed even when the upstream drops it."""
 
-    def mark_cached(self, index: str, filename: str, *, sha256: str, size: int) -> None: ...
-
-    def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None: ...
+    def mark_metadata_cached(self, file: MirrorFile, *, sha256: str) -> None: ...
 
 
 class TeamRepository(Protocol):

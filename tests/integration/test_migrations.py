@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from helpers.postgres import (
     PostgresUnavailableError,
@@ -18,7 +20,12 @@ from helpers.postgres import (
     skip_or_fail_unavailable,
 )
 from packyard.adapters.db.engine import create_engine_for, normalise_url, sqlite_url_for
-from packyard.adapters.db.migrate import current_revision, head_revision, upgrade
+from packyard.adapters.db.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from packyard.adapters.db.tables import metadata
 
 pytestmark = pytest.mark.integration
@@ -126,3 +133,54 @@ def test_database_urls_get_the_packyard_driver(url: str, driver: str) -> None:
 def test_unsupported_database_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         create_engine_for(url)
+
+
+def test_0005_keeps_cached_mirror_files_and_marks_every_page_for_revalidation(
+    engine_factory: EngineFactory,
+) -> None:
+    engine = engine_factory()
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+        connection.execute(
+            text(
+                "INSERT INTO indexes (id, name, kind, config, serial, created)"
+                " VALUES (1, 'up', 'mirror', '{}', 0, :now)"
+            ),
+            {"now": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO mirror_projects"
+                ' (index_id, name, display_name, fetched_at, "exists", etag)'
+                " VALUES (1, 'demo', 'Demo', :now, true, '\"e\"')"
+            ),
+            {"now": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+        for filename, cached, metadata in [
+            ("a.whl", True, False),
+            ("b.whl", False, True),
+            ("c.whl", False, False),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO mirror_files (index_id, project, filename, version, upstream_url,"
+                    " first_seen, cached, metadata_cached) VALUES (1, 'demo', :f, '1.0', 'https://u/x',"
+                    " :now, :cached, :metadata)"
+                ),
+                {
+                    "f": filename,
+                    "now": datetime(2026, 11, 1, tzinfo=UTC),
+                    "cached": cached,
+                    "metadata": metadata,
+                },
+            )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT filename FROM mirror_files ORDER BY filename"))
+        assert [row[0] for row in kept] == ["a.whl", "b.whl"]
+        fetched_at, etag, listing = connection.execute(
+            text("SELECT fetched_at, etag, listing FROM mirror_projects")
+        ).one()
+        assert str(fetched_at).startswith("1970-01-01") and etag is None and listing is None

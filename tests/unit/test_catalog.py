@@ -149,7 +149,7 @@ class World:
                 unit.mirror.save_project(
                     MirrorProject(index, name, project, self.clock.now(), exists=True)
                 )
-            unit.mirror.save_files(index, name, [file])
+            unit.mirror.save_listing(index, name, [*unit.mirror.files(index, name), file])
             unit.commit()
         return filename
 

@@ -226,9 +226,9 @@ class World:
             project = unit.mirror.get_project(MIRROR, NormalizedName(name))
             return project, list(unit.mirror.files(MIRROR, NormalizedName(name)))
 
-    def file(self, filename: str) -> MirrorFile:
+    def file(self, filename: str, name: str = "demo") -> MirrorFile:
         with self.uow(readonly=True) as unit:
-            found = unit.mirror.get_file(MIRROR, filename)
+            found = unit.mirror.get_file(MIRROR, NormalizedName(name), filename)
         assert found is not None
         return found
 

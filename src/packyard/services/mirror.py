@@ -31,7 +31,7 @@ from packyard.adapters.upstream import (
     redact,
 )
 from packyard.domain.errors import InvalidInput, NotFound
-from packyard.domain.filenames import parse_filename
+from packyard.domain.filenames import listing_version
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Event, Index, MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
@@ -197,6 +197,7 @@ class MirrorService:
         known = {f.filename: f for f in known_files}
         # Work out the new listing before taking the write lock: writers queue on it
         # (SQLite), and an install asks for dozens of projects at once.
+        listing: list[MirrorFile] | None = None  # None: the stored listing stands
         if isinstance(result, Fetched):
             listed = (
                 _to_mirror_file(index, name, f, known.get(f.filename), now)
@@ -204,32 +205,28 @@ class MirrorService:
             )
             fresh = [f for f in listed if f is not None]
             names = {f.filename for f in fresh}
-            gone = [n for n, f in known.items() if n not in names and not f.cached]
             kept = [f for n, f in known.items() if n not in names and f.cached]
-            save = [
-                f
-                for f in fresh
-                if f.filename not in known or _listing(f) != _listing(known[f.filename])
-            ]
+            changed = len(known) != len(fresh) + len(kept) or any(
+                f.filename not in known or _listing(f) != _listing(known[f.filename]) for f in fresh
+            )
             files = [*fresh, *kept]
             project = MirrorProject(index, name, result.project.name, now, True, result.etag)
-            changed = bool(gone or save)
+            if changed or before is None:
+                listing = fresh
         elif isinstance(result, Missing):
-            save = []
-            gone = [f.filename for f in known.values() if not f.cached]
             # Files already here stay listed and downloadable after the upstream drops the
             # whole project; without any, the project is gone.
             files = [f for f in known.values() if f.cached]
             display = before.display_name if before else name
             project = MirrorProject(index, name, display, now, exists=bool(files))
-            changed = before is not None and before.exists and (bool(gone) or not files)
+            dropped = len(files) != len(known)
+            changed = before is not None and before.exists and (dropped or not files)
+            listing = [] if known else None
         else:  # not modified: only the freshness moves on
             assert before is not None
-            save, gone, files = [], [], list(known_files)
+            files = list(known_files)
             project, changed = replace(before, fetched_at=now), False
         with self._uow() as uow:
-            uow.mirror.save_files(index, name, save)
-            uow.mirror.remove_files(index, gone)
             if changed:
                 event = Event(action="mirror_refreshed", actor="mirror", index=index, project=name)
                 # A first fetch changes no page anyone holds (only this project's, and
@@ -241,6 +238,8 @@ class MirrorService:
             elif before is not None:
                 project = replace(project, last_serial=before.last_serial)
             uow.mirror.save_project(project)
+            if listing is not None:
+                uow.mirror.save_listing(index, name, listing)
             uow.commit()
         return MirrorState(project, tuple(files) if project.exists else (), now + settings.ttl)
 
@@ -293,7 +292,7 @@ class MirrorService:
 
     async def _download(self, index: Index, file: MirrorFile, listener: _Listener | None) -> str:
         # The caller's record may predate a fetch that has finished since: look again.
-        stored = await run_in_threadpool(self._stored_key, index.name, file.filename)
+        stored = await run_in_threadpool(self._stored_key, file)
         if stored is not None:
             if listener is not None:
                 await listener.close()
@@ -325,23 +324,23 @@ class MirrorService:
                     f"lists {file.sha256}; it was not stored"
                 )
             await run_in_threadpool(self._files.put_path, sha256, path)
-            await run_in_threadpool(self._mark_cached, index.name, file.filename, sha256, size)
+            await run_in_threadpool(self._mark_cached, file, sha256, size)
             return sha256
         finally:
             path.unlink(missing_ok=True)
             if listener is not None:
                 await listener.close()
 
-    def _stored_key(self, index: str, filename: str) -> str | None:
+    def _stored_key(self, file: MirrorFile) -> str | None:
         with self._uow(readonly=True) as uow:
-            current = uow.mirror.get_file(index, filename)
+            current = uow.mirror.get_file(file.index, file.project, file.filename)
         if current is None or not current.cached or current.sha256 is None:
             return None
         return current.sha256 if self._files.exists(current.sha256) else None
 
-    def _mark_cached(self, index: str, filename: str, sha256: str, size: int) -> None:
+    def _mark_cached(self, file: MirrorFile, sha256: str, size: int) -> None:
         with self._uow() as uow:
-            uow.mirror.mark_cached(index, filename, sha256=sha256, size=size)
+            uow.mirror.mark_cached(file, sha256=sha256, size=size)
             uow.commit()
 
     async def ensure_metadata(self, index: Index, file: MirrorFile) -> str:
@@ -370,7 +369,7 @@ class MirrorService:
 
         def mark() -> None:
             with self._uow() as uow:
-                uow.mirror.mark_metadata_cached(index.name, file.filename, sha256=sha256)
+                uow.mirror.mark_metadata_cached(file, sha256=sha256)
                 uow.commit()
 
         await run_in_threadpool(mark)
@@ -416,26 +415,42 @@ def _to_mirror_file(
     known: MirrorFile | None,
     now: datetime,
 ) -> MirrorFile | None:
-    try:
-        version = str(parse_filename(upstream.filename, allow_legacy=True).version)
-    except InvalidInput:
+    version = listing_version(upstream.filename)
+    if version is None:
         return None  # not an installable distribution name: not worth listing
-    sha256 = upstream.sha256 or (known.sha256 if known and known.cached else None)
+    # Positional: this runs for every file of a listing (15,000 for some projects).
+    if known is None:
+        return MirrorFile(
+            index,
+            name,
+            upstream.filename,
+            version,
+            upstream.url,
+            now,
+            upstream.sha256,
+            upstream.size,
+            upstream.upload_time,
+            upstream.requires_python,
+            upstream.yanked,
+            upstream.yanked_reason,
+            upstream.metadata_sha256,
+            upstream.has_metadata,
+        )
     return MirrorFile(
-        index=index,
-        project=name,
-        filename=upstream.filename,
-        version=version,
-        upstream_url=upstream.url,
-        first_seen=known.first_seen if known else now,
-        sha256=sha256,
-        size=upstream.size if upstream.size is not None else (known.size if known else None),
-        upload_time=upstream.upload_time,
-        requires_python=upstream.requires_python,
-        yanked=upstream.yanked,
-        yanked_reason=upstream.yanked_reason,
-        metadata_sha256=upstream.metadata_sha256,
-        has_metadata=upstream.has_metadata,
-        cached=known.cached if known else False,
-        metadata_cached=known.metadata_cached if known else False,
+        index,
+        name,
+        upstream.filename,
+        version,
+        upstream.url,
+        known.first_seen,
+        upstream.sha256 or (known.sha256 if known.cached else None),
+        upstream.size if upstream.size is not None else known.size,
+        upstream.upload_time,
+        upstream.requires_python,
+        upstream.yanked,
+        upstream.yanked_reason,
+        upstream.metadata_sha256 or (known.metadata_sha256 if known.metadata_cached else None),
+        upstream.has_metadata,
+        known.cached,
+        known.metadata_cached,
     )

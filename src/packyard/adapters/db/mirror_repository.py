@@ -1,41 +1,36 @@
-"""The mirror's cache of upstream project pages, on SQLAlchemy Core."""
+"""The mirror's cache of upstream project pages, on SQLAlchemy Core.
+
+A project's listing is one compressed document on its `mirror_projects` row
+(listing_codec); a file gets a `mirror_files` row once its bytes or sidecar are stored.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
-from packyard.adapters.db.repositories import _index_id, _insert
+from packyard.adapters.db.listing_codec import decode_listing, encode_listing
+from packyard.adapters.db.repositories import _insert
 from packyard.adapters.db.tables import indexes, mirror_files, mirror_projects
 from packyard.domain.errors import NotFound
 from packyard.domain.models import MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
 
-# Fields an upstream refresh may change; cache state and first_seen belong to the mirror.
-_LISTING_FIELDS = (
-    "version",
-    "upstream_url",
-    "sha256",
-    "size",
-    "upload_time",
-    "requires_python",
-    "yanked",
-    "yanked_reason",
-    "metadata_sha256",
-    "has_metadata",
-)
 _FILE_COLUMNS = [c for c in mirror_files.c if c.name not in ("id", "index_id")]
-_BATCH = 2000
+_PROJECT_COLUMNS = [c for c in mirror_projects.c if c.name not in ("id", "index_id", "listing")]
 
 
 def _project_select() -> Any:
-    return select(
-        indexes.c.name.label("index_name"),
-        *[c for c in mirror_projects.c if c.name not in ("id", "index_id")],
-    ).join(indexes, indexes.c.id == mirror_projects.c.index_id)
+    return select(indexes.c.name.label("index_name"), *_PROJECT_COLUMNS).join(
+        indexes, indexes.c.id == mirror_projects.c.index_id
+    )
 
 
 def _to_project(row: Row[Any]) -> MirrorProject:
@@ -50,19 +45,69 @@ def _to_project(row: Row[Any]) -> MirrorProject:
     )
 
 
-def _to_file(row: Row[Any]) -> MirrorFile:
+def _to_file(index: str, row: Row[Any]) -> MirrorFile:
     values = {c.name: getattr(row, c.name) for c in _FILE_COLUMNS}
     values["project"] = NormalizedName(values["project"])
-    return MirrorFile(index=row.index_name, **values)
+    return MirrorFile(index=index, **values)
+
+
+def _key(index: str, name: NormalizedName, blob: bytes) -> _ListingKey:
+    return index, name, hashlib.blake2b(blob, digest_size=16).digest()
+
+
+def _as_listed(file: MirrorFile, index: str, name: NormalizedName) -> MirrorFile:
+    """The file as a listing holds it: cache state lives in mirror_files rows."""
+    if (file.index, file.project, file.cached, file.metadata_cached) == (index, name, False, False):
+        return file
+    return replace(file, index=index, project=name, cached=False, metadata_cached=False)
 
 
 def _file_values(file: MirrorFile) -> dict[str, Any]:
     return {c.name: getattr(file, c.name) for c in _FILE_COLUMNS}
 
 
+_ListingKey = tuple[str, str, bytes]  # index, project, digest of the stored document
+
+
+class DecodedListings:
+    """Listings decoded in this process, by the digest of their stored form.
+
+    Every request for an uncached file of a big project needs one entry of a listing that
+    takes tens of milliseconds to decode; reading and hashing the stored document takes a
+    few. Keyed by content, an entry is right whichever process or transaction wrote it."""
+
+    def __init__(self, max_files: int = 500_000) -> None:
+        self._max_files = max_files
+        self._entries: OrderedDict[_ListingKey, dict[str, MirrorFile]] = OrderedDict()
+        self._files = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: _ListingKey) -> dict[str, MirrorFile] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: _ListingKey, files: Sequence[MirrorFile]) -> dict[str, MirrorFile]:
+        by_name = {f.filename: f for f in files}
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            self._files += len(by_name) - (len(previous) if previous else 0)
+            self._entries[key] = by_name
+            while self._files > self._max_files and len(self._entries) > 1:
+                _, dropped = self._entries.popitem(last=False)
+                self._files -= len(dropped)
+        return by_name
+
+
+LISTINGS = DecodedListings()
+
+
 class SqlMirrorRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, listings: DecodedListings = LISTINGS) -> None:
         self._connection = connection
+        self._listings = listings
 
     def get_project(self, index: str, name: NormalizedName) -> MirrorProject | None:
         row = self._connection.execute(
@@ -97,62 +142,84 @@ class SqlMirrorRepository:
         return [_to_project(row) for row in rows]
 
     def files(self, index: str, name: NormalizedName) -> Sequence[MirrorFile]:
-        rows = self._connection.execute(
-            self._file_select()
+        listed = self._decoded(index, name)
+        stored = {f.filename: f for f in self._stored(index, name)}
+        if not stored:
+            return list(listed.values())
+        files = [
+            f.with_cache_of(stored.pop(f.filename)) if f.filename in stored else f
+            for f in listed.values()
+        ]
+        return files + [f for f in stored.values() if f.cached]
+
+    def get_file(self, index: str, name: NormalizedName, filename: str) -> MirrorFile | None:
+        listed = self._decoded(index, name).get(filename)
+        stored = self._stored(index, name, filename)
+        if not stored:
+            return listed
+        if listed is None:
+            return stored[0] if stored[0].cached else None
+        return listed.with_cache_of(stored[0])
+
+    def save_listing(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
+        blob = encode_listing(files)
+        result = self._connection.execute(
+            mirror_projects.update()
+            .where(
+                mirror_projects.c.index_id == self._require_index(index),
+                mirror_projects.c.name == name,
+            )
+            .values(listing=blob)
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no mirrored project {name!r} in index {index!r}")
+        # The next request for one of these files finds them decoded.
+        self._listings.put(_key(index, name, blob), [_as_listed(f, index, name) for f in files])
+
+    def mark_cached(self, file: MirrorFile, *, sha256: str, size: int) -> None:
+        self._upsert(file, cached=True, sha256=sha256, size=size)
+
+    def mark_metadata_cached(self, file: MirrorFile, *, sha256: str) -> None:
+        self._upsert(file, metadata_cached=True, metadata_sha256=sha256)
+
+    def _upsert(self, file: MirrorFile, **changes: Any) -> None:
+        """Insert the file's row (cache flags off but for `changes`) or update the row."""
+        index_id = self._require_index(file.index)
+        values = _file_values(file) | {"cached": False, "metadata_cached": False} | changes
+        statement = _insert(self._connection, mirror_files).values(index_id=index_id, **values)
+        self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[mirror_files.c.index_id, mirror_files.c.filename], set_=changes
+            )
+        )
+
+    def _decoded(self, index: str, name: NormalizedName) -> dict[str, MirrorFile]:
+        """The stored listing by filename, decoded once per process and content."""
+        blob = self._connection.execute(
+            select(mirror_projects.c.listing)
+            .join(indexes, indexes.c.id == mirror_projects.c.index_id)
+            .where(indexes.c.name == index, mirror_projects.c.name == name)
+        ).scalar_one_or_none()
+        if not blob:
+            return {}
+        key = _key(index, name, blob)
+        found = self._listings.get(key)
+        if found is not None:
+            return found
+        return self._listings.put(key, decode_listing(index, name, blob))
+
+    def _stored(
+        self, index: str, name: NormalizedName, filename: str | None = None
+    ) -> list[MirrorFile]:
+        query = (
+            select(*_FILE_COLUMNS)
+            .join(indexes, indexes.c.id == mirror_files.c.index_id)
             .where(indexes.c.name == index, mirror_files.c.project == name)
             .order_by(mirror_files.c.id)
         )
-        return [_to_file(row) for row in rows]
-
-    def get_file(self, index: str, filename: str) -> MirrorFile | None:
-        row = self._connection.execute(
-            self._file_select().where(indexes.c.name == index, mirror_files.c.filename == filename)
-        ).first()
-        return None if row is None else _to_file(row)
-
-    def save_files(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
-        if not files:
-            return
-        index_id = self._require_index(index)
-        # One statement for the whole listing: a big project lists tens of thousands of
-        # files, and building a statement per file costs more than the database's work.
-        statement = _insert(self._connection, mirror_files)
-        statement = statement.on_conflict_do_update(
-            index_elements=[mirror_files.c.index_id, mirror_files.c.filename],
-            set_={key: statement.excluded[key] for key in _LISTING_FIELDS},
-        )
-        rows = [{"index_id": index_id, **_file_values(file)} for file in files]
-        for start in range(0, len(rows), _BATCH):
-            self._connection.execute(statement, rows[start : start + _BATCH])
-
-    def remove_files(self, index: str, filenames: Sequence[str]) -> None:
-        if filenames:
-            self._connection.execute(
-                mirror_files.delete().where(
-                    mirror_files.c.index_id == _index_id(index),
-                    mirror_files.c.filename.in_(list(filenames)),
-                )
-            )
-
-    def mark_cached(self, index: str, filename: str, *, sha256: str, size: int) -> None:
-        self._update_file(index, filename, cached=True, sha256=sha256, size=size)
-
-    def mark_metadata_cached(self, index: str, filename: str, *, sha256: str) -> None:
-        self._update_file(index, filename, metadata_cached=True, metadata_sha256=sha256)
-
-    def _update_file(self, index: str, filename: str, **values: Any) -> None:
-        result = self._connection.execute(
-            mirror_files.update()
-            .where(mirror_files.c.index_id == _index_id(index), mirror_files.c.filename == filename)
-            .values(**values)
-        )
-        if result.rowcount == 0:
-            raise NotFound(f"no mirrored file {filename!r} in index {index!r}")
-
-    def _file_select(self) -> Any:
-        return select(indexes.c.name.label("index_name"), *_FILE_COLUMNS).join(
-            indexes, indexes.c.id == mirror_files.c.index_id
-        )
+        if filename is not None:
+            query = query.where(mirror_files.c.filename == filename)
+        return [_to_file(index, row) for row in self._connection.execute(query)]
 
     def _require_index(self, index: str) -> int:
         index_id = self._connection.execute(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -174,9 +175,14 @@ mirror_projects = Table(
     Column("exists", Boolean, nullable=False),
     Column("etag", Text, nullable=True),
     Column("last_serial", BigInteger, nullable=False, server_default=text("0")),
+    # The upstream's listing as last fetched (listing_codec); files also get a row in
+    # mirror_files once cached.
+    Column("listing", LargeBinary, nullable=True),
     UniqueConstraint("index_id", "name"),
 )
 
+# Files whose bytes or metadata sidecar the mirror has stored: they stay listed even when
+# the upstream drops them.
 mirror_files = Table(
     "mirror_files",
     metadata,
