@@ -305,6 +305,14 @@ def summarise(
     print("slowest requests:")
     for r in sorted(requests, key=lambda r: -r.ms)[:12]:
         print(f"  {r.ms:>8.1f} ms  +{r.start - first:6.2f} s  {r.method} {r.status}  {r.path}")
+    if TIMELINE:
+        print("every request by start time:")
+        for r in sorted(requests, key=lambda r: r.start):
+            where = f"+{r.start - first:5.2f} .. +{r.end - first:5.2f} s"
+            print(f"  {where}  {r.method:4} {r.status}  {r.path[-90:]}")
+
+
+TIMELINE = False
 
 
 def run_profile(upstream: str, timeout: float, work: Path, reqs: Path) -> None:
@@ -327,6 +335,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="also profile packyard")
     parser.add_argument("--profile-only", action="store_true", help="only profile")
     parser.add_argument(
+        "--timeline", action="store_true", help="profile: list every request by start time"
+    )
+    parser.add_argument(
         "--src",
         type=Path,
         help="packyard source tree to serve from (e.g. a `git archive HEAD src` export, "
@@ -348,6 +359,8 @@ def main() -> int:
         if not args.profile_only:
             run_benchmark(upstream, args.repeat, args.timeout, work, reqs)
         if args.profile or args.profile_only:
+            global TIMELINE
+            TIMELINE = args.timeline
             run_profile(upstream, args.timeout, work, reqs)
     return 0
 
