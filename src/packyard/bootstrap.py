@@ -73,7 +73,9 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Container:
         uow_factory=uow,
         files=files,
         clock=clock,
-        upstreams=Upstreams(timeout=settings.upstream_timeout),
+        upstreams=Upstreams(
+            timeout=settings.upstream_timeout, connections=settings.upstream_connections
+        ),
     )
     prefix = settings.url_prefix
 

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "'none' makes a fresh store without a mirror. Default: the index pip uses here.",
     )
     upstream_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the upstream.")
+    upstream_connections: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Connections per upstream for pages, and as many again for files.",
+    )
     login_failure_limit: int = Field(
         10, ge=1, description="Failed logins per user name and per address before 429."
     )

@@ -7,6 +7,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -361,3 +362,47 @@ def test_non_http_upstream_is_refused() -> None:
 )
 def test_redact_hides_secrets(url: str, expected: str) -> None:
     assert redact(url) == expected
+
+
+def test_concurrent_requests_share_a_bounded_pool_of_connections(upstream: Upstream) -> None:
+    active, most = 0, 0
+    lock = threading.Lock()
+
+    def counted(_seen: Seen) -> Reply:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return Reply(200, json_page(), {"Content-Type": JSON_TYPE})
+
+    for n in range(8):
+        upstream.route(f"/simple/demo{n}/", counted)
+
+    async def scenario() -> list[Any]:
+        async with UpstreamClient(f"{upstream.origin}/simple/", connections=2) as client:
+            return await asyncio.gather(*(client.fetch_project(f"demo{n}") for n in range(8)))
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, Fetched) for r in results)
+    assert most == 2
+
+
+def test_a_page_never_waits_behind_file_downloads(upstream: Upstream) -> None:
+    release = threading.Event()
+    upstream.route("/files/big.whl", Reply(200, b"x" * 1000, wait=release))
+    upstream.route("/simple/demo/", Reply(200, json_page(), {"Content-Type": JSON_TYPE}))
+
+    async def scenario() -> Any:
+        async with UpstreamClient(f"{upstream.origin}/simple/", connections=1) as client:
+            held = asyncio.ensure_future(download(client, f"{upstream.origin}/files/big.whl"))
+            await asyncio.sleep(0.1)  # the download holds the only file connection
+            try:
+                return await asyncio.wait_for(client.fetch_project("demo"), timeout=3)
+            finally:
+                release.set()
+                await held
+
+    assert isinstance(asyncio.run(scenario()), Fetched)

@@ -197,3 +197,13 @@ def test_describe_settings_lists_every_variable() -> None:
 
     for name in Settings.model_fields:
         assert f"PACKYARD_{name.upper()} " in text
+
+
+def test_upstream_connections_default_and_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().upstream_connections == 8
+    monkeypatch.setenv("PACKYARD_UPSTREAM_CONNECTIONS", "3")
+    assert load_settings().upstream_connections == 3
+    for bad in ("0", "65", "many"):
+        monkeypatch.setenv("PACKYARD_UPSTREAM_CONNECTIONS", bad)
+        with pytest.raises(ValueError, match="upstream_connections"):
+            load_settings()

@@ -64,15 +64,19 @@ class MirrorState:
 class Upstreams:
     """One HTTP client per upstream URL, shared by all requests of this process."""
 
-    def __init__(self, *, timeout: float, transport: Any = None) -> None:
+    def __init__(self, *, timeout: float, connections: int = 8, transport: Any = None) -> None:
         self._timeout = timeout
+        self._connections = connections
         self._transport = transport
         self._clients: dict[str, UpstreamClient] = {}
 
     def client(self, url: str) -> UpstreamClient:
         if url not in self._clients:
             self._clients[url] = UpstreamClient(
-                url, timeout=self._timeout, transport=self._transport
+                url,
+                timeout=self._timeout,
+                connections=self._connections,
+                transport=self._transport,
             )
         return self._clients[url]
 
