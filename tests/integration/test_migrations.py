@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from packyard.adapters.db.migrate import (
     upgrade,
 )
 from packyard.adapters.db.tables import metadata
+from packyard.adapters.db.uow import SqlUnitOfWorkFactory
+from packyard.domain.models import Event
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +187,60 @@ def test_0005_keeps_cached_mirror_files_and_marks_every_page_for_revalidation(
             text("SELECT fetched_at, etag, listing FROM mirror_projects")
         ).one()
         assert str(fetched_at).startswith("1970-01-01") and etag is None and listing is None
+
+
+_WRITE_MANY = """
+import sys, threading
+from packyard.adapters.db.engine import create_engine_for
+from packyard.adapters.db.uow import SqlUnitOfWorkFactory
+from packyard.domain.models import Event
+
+factory = SqlUnitOfWorkFactory(create_engine_for(sys.argv[1]))
+
+def write(n):
+    for _ in range(n):
+        with factory() as uow:
+            uow.events.append(Event(action="test", actor="writer"))
+            uow.commit()
+
+threads = [threading.Thread(target=write, args=(10,)) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+def test_sqlite_writers_of_several_processes_and_threads_take_turns(tmp_path: Path) -> None:
+    url = sqlite_url_for(tmp_path)
+    engine = create_engine_for(url)
+    upgrade(engine)
+    processes = [
+        subprocess.Popen([sys.executable, "-c", _WRITE_MANY, url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+    with engine.connect() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
+    engine.dispose()
+    assert count == 3 * 4 * 10
+    assert (tmp_path / "packyard.db-writers.lock").is_file()
+
+
+def test_a_sqlite_write_abandoned_midway_leaves_the_writer_lock_free(tmp_path: Path) -> None:
+    engine = create_engine_for(sqlite_url_for(tmp_path))
+    upgrade(engine)
+    factory = SqlUnitOfWorkFactory(engine)
+    with pytest.raises(RuntimeError), factory() as uow:
+        uow.indexes.list()
+        raise RuntimeError("the work failed mid-transaction")
+
+    def write() -> str:
+        with factory() as uow:
+            uow.events.append(Event(action="test", actor="other thread"))
+            uow.commit()
+        return "written"
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(write).result(timeout=10) == "written"
+    engine.dispose()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -60,13 +65,17 @@ def _sqlite_engine(url: URL) -> Engine:
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
     )
     event.listen(engine, "connect", _on_sqlite_connect)
-    event.listen(engine, "begin", _on_sqlite_begin)
+    file_backed = database and database != ":memory:" and not database.startswith("file:")
+    writers = _WriterQueue(Path(database + "-writers.lock") if file_backed else None)
+    event.listen(engine, "begin", writers.begin)
+    event.listen(engine, "commit", writers.end)
+    event.listen(engine, "rollback", writers.end)
     return engine
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     # Take transaction control away from the sqlite3 module (which would BEGIN only
-    # before DML and never for SELECT); _on_sqlite_begin emits BEGIN instead.
+    # before DML and never for SELECT); _WriterQueue.begin emits BEGIN instead.
     dbapi_connection.isolation_level = None
     configure_sqlite_connection(dbapi_connection)
 
@@ -87,12 +96,68 @@ def configure_sqlite_connection(dbapi_connection: sqlite3.Connection) -> None:
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Connection) -> None:
-    # A deferred BEGIN that later writes must upgrade its lock, and SQLite fails such
-    # an upgrade at once (SQLITE_BUSY, no busy handler) when another writer is active.
-    # Write units of work therefore start with BEGIN IMMEDIATE and queue on busy_timeout.
-    mode = connection.get_execution_options().get(SQLITE_MODE_OPTION)
-    # A read-only unit of work that wrote would need that lock upgrade; query_only
-    # makes such a write fail at once and always, not only under contention.
-    connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'read' else 'OFF'}")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
+class _WriterQueue:
+    """Write transactions take turns on locks before BEGIN IMMEDIATE: a thread lock
+    within the process, a file lock between processes.
+
+    SQLite's own busy handler polls with growing sleeps (up to 100 ms), so writers that
+    only wait on it start late after the lock frees: thirty pages stored at once by an
+    install took up to a second each for writes of milliseconds. The thread lock wakes
+    the next writer at once; the file lock is polled every millisecond or two."""
+
+    def __init__(self, lock_file: Path | None) -> None:
+        self._lock = threading.RLock()
+        self._lock_file = lock_file
+        self._held: dict[int, int | None] = {}  # connection id -> its lock file descriptor
+
+    def begin(self, connection: Connection) -> None:
+        # A deferred BEGIN that later writes must upgrade its lock, and SQLite fails such
+        # an upgrade at once (SQLITE_BUSY, no busy handler) when another writer is
+        # active. Write units of work therefore start with BEGIN IMMEDIATE and queue.
+        mode = connection.get_execution_options().get(SQLITE_MODE_OPTION)
+        # A read-only unit of work that wrote would need that lock upgrade; query_only
+        # makes such a write fail at once and always, not only under contention.
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'read' else 'OFF'}")
+        if mode != "write":
+            connection.exec_driver_sql("BEGIN")
+            return
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            raise _locked()
+        descriptor = None
+        try:
+            descriptor = self._lock_other_processes(deadline)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release(descriptor)
+            raise
+        self._held[id(connection)] = descriptor
+
+    def end(self, connection: Connection) -> None:
+        if id(connection) in self._held:
+            self._release(self._held.pop(id(connection)))
+
+    def _lock_other_processes(self, deadline: float) -> int | None:
+        if self._lock_file is None:
+            return None
+        descriptor = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return descriptor
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(descriptor)
+                    raise _locked() from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def _release(self, descriptor: int | None) -> None:
+        if descriptor is not None:
+            os.close(descriptor)  # closing the descriptor drops its flock
+        self._lock.release()
+
+
+def _locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
