@@ -298,9 +298,22 @@ class FakeMirrorRepository(ports.MirrorRepository):
     def get_project(self, index: str, name: NormalizedName) -> MirrorProject | None:
         return self._db.mirror_projects.get((index, name))
 
-    def save_project(self, project: MirrorProject) -> None:
+    def save_project(
+        self, project: MirrorProject, listing: Sequence[MirrorFile] | None = None
+    ) -> None:
         self._require_index(project.index)
         self._db.mirror_projects[project.index, project.name] = project
+        if listing is not None:
+            self._db.mirror_listings[project.index, project.name] = tuple(
+                dataclasses.replace(
+                    f,
+                    index=project.index,
+                    project=project.name,
+                    cached=False,
+                    metadata_cached=False,
+                )
+                for f in listing
+            )
 
     def list_projects(self, index: str) -> Sequence[MirrorProject]:
         found = [p for (i, _), p in self._db.mirror_projects.items() if i == index and p.exists]
@@ -320,14 +333,6 @@ class FakeMirrorRepository(ports.MirrorRepository):
 
     def get_file(self, index: str, name: NormalizedName, filename: str) -> MirrorFile | None:
         return next((f for f in self.files(index, name) if f.filename == filename), None)
-
-    def save_listing(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
-        if (index, name) not in self._db.mirror_projects:
-            raise NotFound(f"no mirrored project {name!r} in index {index!r}")
-        self._db.mirror_listings[index, name] = tuple(
-            dataclasses.replace(f, index=index, project=name, cached=False, metadata_cached=False)
-            for f in files
-        )
 
     def mark_cached(self, file: MirrorFile, *, sha256: str, size: int) -> None:
         self._upsert(file, cached=True, sha256=sha256, size=size)

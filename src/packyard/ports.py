@@ -127,8 +127,12 @@ class EventLog(Protocol):
 class MirrorRepository(Protocol):
     def get_project(self, index: str, name: NormalizedName) -> MirrorProject | None: ...
 
-    def save_project(self, project: MirrorProject) -> None:
-        """Insert or update the project's fetch state."""
+    def save_project(
+        self, project: MirrorProject, listing: Sequence[MirrorFile] | None = None
+    ) -> None:
+        """Insert or update the project's fetch state; with `listing`, replace its listing
+        too (the upstream's files as fetched now; their cache state is not taken: it stays
+        with each file, see `mark_cached`)."""
 
     def list_projects(self, index: str) -> Sequence[MirrorProject]:
         """Projects the upstream has (exists=True) that were fetched at least once."""
@@ -139,10 +143,6 @@ class MirrorRepository(Protocol):
 
     def get_file(self, index: str, name: NormalizedName, filename: str) -> MirrorFile | None:
         """One file of `files(index, name)`."""
-
-    def save_listing(self, index: str, name: NormalizedName, files: Sequence[MirrorFile]) -> None:
-        """Replace the project's listing (saved with `save_project` first). Cache state
-        is not taken from `files`: it stays with each file (`mark_cached`)."""
 
     def mark_cached(self, file: MirrorFile, *, sha256: str, size: int) -> None:
         """The file's bytes are stored: it stays listed even when the upstream drops it."""

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from packyard.domain.errors import NotFound
 from packyard.domain.models import Index, IndexKind, MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
 
@@ -50,7 +49,7 @@ def seed(backend: Backend, *projects: NormalizedName) -> None:
 
 def save_listing(backend: Backend, *files: MirrorFile, project: NormalizedName = DEMO) -> None:
     with backend.uow() as uow:
-        uow.mirror.save_listing(MIRROR, project, files)
+        uow.mirror.save_project(MirrorProject(MIRROR, project, str(project), T0, True), files)
         uow.commit()
 
 
@@ -160,17 +159,31 @@ def test_cache_state_given_with_a_listing_is_not_taken(backend: Backend) -> None
     assert files(backend) == [listed("1.0")]
 
 
-def test_a_listing_of_an_unknown_project_is_refused(backend: Backend) -> None:
+def test_a_project_saved_without_a_listing_keeps_the_stored_one(backend: Backend) -> None:
     seed(backend)
-    with backend.uow() as uow, pytest.raises(NotFound):
-        uow.mirror.save_listing(MIRROR, OTHER, [listed("1.0", project=OTHER)])
+    save_listing(backend, listed("1.0"))
+    with backend.uow() as uow:
+        uow.mirror.save_project(MirrorProject(MIRROR, DEMO, "Demo", T0 + timedelta(1), True))
+        uow.commit()
+
+    assert files(backend) == [listed("1.0")]
+
+
+def test_the_first_listing_of_a_project_saves_the_project_too(backend: Backend) -> None:
+    seed(backend)
+
+    save_listing(backend, listed("5.0", project=OTHER), project=OTHER)
+
+    with backend.uow(readonly=True) as uow:
+        assert uow.mirror.get_project(MIRROR, OTHER) is not None
+    assert files(backend, OTHER) == [listed("5.0", project=OTHER)]
 
 
 def test_a_listing_not_committed_is_not_stored(backend: Backend) -> None:
     seed(backend)
     save_listing(backend, listed("1.0"))
     with backend.uow() as uow:
-        uow.mirror.save_listing(MIRROR, DEMO, [listed("2.0")])
+        uow.mirror.save_project(MirrorProject(MIRROR, DEMO, "Demo", T0, True), [listed("2.0")])
 
     assert files(backend) == [listed("1.0")]
 

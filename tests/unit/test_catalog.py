@@ -145,11 +145,11 @@ class World:
             upload_time=uploaded,
         )
         with self.uow() as unit:
-            if unit.mirror.get_project(index, name) is None:
-                unit.mirror.save_project(
-                    MirrorProject(index, name, project, self.clock.now(), exists=True)
-                )
-            unit.mirror.save_listing(index, name, [*unit.mirror.files(index, name), file])
+            known = unit.mirror.get_project(index, name)
+            unit.mirror.save_project(
+                known or MirrorProject(index, name, project, self.clock.now(), exists=True),
+                [*unit.mirror.files(index, name), file],
+            )
             unit.commit()
         return filename
 

@@ -230,7 +230,12 @@ class MirrorService:
             assert before is not None
             files = list(known_files)
             project, changed = replace(before, fetched_at=now), False
+        if before is not None:
+            project = replace(project, last_serial=before.last_serial)
         with self._uow() as uow:
+            # First, so that encoding a big listing happens before the transaction takes
+            # the write lock (SQLite: at the first statement).
+            uow.mirror.save_project(project, listing)
             if changed:
                 event = Event(action="mirror_refreshed", actor="mirror", index=index, project=name)
                 # A first fetch changes no page anyone holds (only this project's, and
@@ -239,11 +244,7 @@ class MirrorService:
                 # of projects at once. Later changes do invalidate.
                 serial = uow.events.append(event) if before is None else record_change(uow, event)
                 project = replace(project, last_serial=serial)
-            elif before is not None:
-                project = replace(project, last_serial=before.last_serial)
-            uow.mirror.save_project(project)
-            if listing is not None:
-                uow.mirror.save_listing(index, name, listing)
+                uow.mirror.save_project(project)
             uow.commit()
         return MirrorState(project, tuple(files) if project.exists else (), now + settings.ttl)
 
