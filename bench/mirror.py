@@ -248,7 +248,13 @@ def store_counts(data_dir: Path, since: datetime) -> dict[str, int] | str:
 
 
 def summarise(
-    label: str, log: IO[bytes], offset: int, elapsed: float, fetched: dict[str, int] | str
+    label: str,
+    log: IO[bytes],
+    offset: int,
+    elapsed: float,
+    fetched: dict[str, int] | str,
+    *,
+    timeline: bool = False,
 ) -> None:
     log.seek(offset)
     requests: list[Request] = []
@@ -305,17 +311,16 @@ def summarise(
     print("slowest requests:")
     for r in sorted(requests, key=lambda r: -r.ms)[:12]:
         print(f"  {r.ms:>8.1f} ms  +{r.start - first:6.2f} s  {r.method} {r.status}  {r.path}")
-    if TIMELINE:
+    if timeline:
         print("every request by start time:")
         for r in sorted(requests, key=lambda r: r.start):
             where = f"+{r.start - first:5.2f} .. +{r.end - first:5.2f} s"
             print(f"  {where}  {r.method:4} {r.status}  {r.path[-90:]}")
 
 
-TIMELINE = False
-
-
-def run_profile(upstream: str, timeout: float, work: Path, reqs: Path) -> None:
+def run_profile(
+    upstream: str, timeout: float, work: Path, reqs: Path, *, timeline: bool = False
+) -> None:
     """Cold, then warm twice: the first warm run re-renders pages (the cold run moved the
     index serial), the second finds them rendered in both workers."""
     data_dir = work / "profile-data"
@@ -324,7 +329,8 @@ def run_profile(upstream: str, timeout: float, work: Path, reqs: Path) -> None:
         for label in ("packyard cold", "packyard warm, 1st", "packyard warm, 2nd"):
             since = datetime.now(UTC) - timedelta(seconds=1)
             elapsed = install(server.index_url, work, reqs, timeout)
-            summarise(label, server.log, offset, elapsed, store_counts(data_dir, since))
+            counts = store_counts(data_dir, since)
+            summarise(label, server.log, offset, elapsed, counts, timeline=timeline)
             offset = server.log.seek(0, os.SEEK_END)
 
 
@@ -359,9 +365,7 @@ def main() -> int:
         if not args.profile_only:
             run_benchmark(upstream, args.repeat, args.timeout, work, reqs)
         if args.profile or args.profile_only:
-            global TIMELINE
-            TIMELINE = args.timeline
-            run_profile(upstream, args.timeout, work, reqs)
+            run_profile(upstream, args.timeout, work, reqs, timeline=args.timeline)
     return 0
 
 
