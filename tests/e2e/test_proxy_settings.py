@@ -4,6 +4,7 @@ for the client address that logs and limits see."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,15 @@ def test_failed_logins_are_audited_with_the_forwarded_address(
 
 
 def _clients_logged(server: ServerProcess, path: str) -> list[str]:
+    """Clients of the request lines for `path`; the line is written after the response
+    is sent, so it is waited for a little."""
+    deadline = time.monotonic() + 10
+    while not (clients := _logged_once(server, path)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return clients
+
+
+def _logged_once(server: ServerProcess, path: str) -> list[str]:
     clients = []
     for line in server.logs().splitlines():
         if not line.startswith("{"):
