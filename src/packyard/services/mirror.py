@@ -428,38 +428,24 @@ def _to_mirror_file(
     if version is None:
         return None  # not an installable distribution name: not worth listing
     # Positional: this runs for every file of a listing (15,000 for some projects).
-    if known is None:
-        return MirrorFile(
-            index,
-            name,
-            upstream.filename,
-            version,
-            upstream.url,
-            now,
-            upstream.sha256,
-            upstream.size,
-            upstream.upload_time,
-            upstream.requires_python,
-            upstream.yanked,
-            upstream.yanked_reason,
-            upstream.metadata_sha256,
-            upstream.has_metadata,
-        )
+    # What the mirror learnt itself (first sight, a hash or size it measured, what it
+    # stored) outlives an upstream that stops saying it.
     return MirrorFile(
         index,
         name,
         upstream.filename,
         version,
         upstream.url,
-        known.first_seen,
-        upstream.sha256 or (known.sha256 if known.cached else None),
-        upstream.size if upstream.size is not None else known.size,
+        known.first_seen if known else now,
+        upstream.sha256 or (known.sha256 if known and known.cached else None),
+        upstream.size if upstream.size is not None or known is None else known.size,
         upstream.upload_time,
         upstream.requires_python,
         upstream.yanked,
         upstream.yanked_reason,
-        upstream.metadata_sha256 or (known.metadata_sha256 if known.metadata_cached else None),
+        upstream.metadata_sha256
+        or (known.metadata_sha256 if known and known.metadata_cached else None),
         upstream.has_metadata,
-        known.cached,
-        known.metadata_cached,
+        known.cached if known else False,
+        known.metadata_cached if known else False,
     )
