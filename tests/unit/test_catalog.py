@@ -32,6 +32,7 @@ from packyard.domain.models import (
 from packyard.domain.names import NormalizedName, normalize
 from packyard.domain.policy import Exemption, Policy, parse_rule
 from packyard.services.catalog import Catalog, ProjectView
+from packyard.services.indexes import configure_index
 from packyard.services.mirror import MirrorService, Upstreams
 
 pytestmark = pytest.mark.unit
@@ -580,3 +581,26 @@ def test_recheck_after_is_the_shortest_mirror_ttl_behind_the_index(world: World)
     assert recheck("fast") == timedelta(minutes=2)
     assert recheck("hosted") is None
     assert recheck("internal") is None
+
+
+def test_a_member_changed_after_a_lookup_applies_through_the_virtual_index_at_once(
+    world: World,
+) -> None:
+    """Member indexes are kept by the virtual index's serial; a change to a member bumps
+    it (as every configuration change does), so the next lookup sees the change."""
+    for version in ("1.0", "2.0"):
+        world.mirrored("demo", version, T0 - DAY)
+    assert versions(world.view("root", "demo")) == ["1.0", "2.0"]
+
+    configure_index(
+        uow_factory=world.uow,
+        name="upstream",
+        actor="admin",
+        change=lambda s: replace(s, policy=Policy(deny=(parse_rule("demo<2"),))),
+        what="deny",
+    )
+
+    assert versions(world.view("root", "demo")) == ["2.0"]
+    located = run(world.catalog.locate(world.index("root"), "demo-2.0-py3-none-any.whl"))
+    assert located.source.name == "upstream"
+    assert IndexSettings.of(located.source).policy.deny == (parse_rule("demo<2"),)

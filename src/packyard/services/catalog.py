@@ -106,6 +106,7 @@ class _CachedView:
 
 
 VIEW_CACHE_SIZE = 10_000
+INDEX_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,31 @@ class Catalog:
         self._clock = clock
         self.file_url = file_url
         self._views: dict[tuple[str, str], _CachedView] = {}
+        self._indexes: dict[tuple[str, str, int], Index | None] = {}
 
-    async def index(self, name: str) -> Index | None:
-        return await run_in_threadpool(self._get_index, name)
+    async def index(self, name: str, *, serial: int | None = None) -> Index | None:
+        """The index named `name`. Given the serial the caller has just read for it, a
+        copy kept at that serial answers: every change to an index bumps its serial."""
+        if serial is None:
+            return await run_in_threadpool(self._get_index, name)
+        return await self._kept((name, "", serial), name)
+
+    async def _below(self, name: str, above: Index) -> Index | None:
+        """An index reachable from `above` (a member, or a member's member), as it stood
+        at `above`'s serial: a change to any index bumps the serial of every virtual index
+        above it (record_change). Pages and downloads look up members on every miss."""
+        if name == above.name:
+            return above
+        return await self._kept((name, above.name, above.serial), name)
+
+    async def _kept(self, key: tuple[str, str, int], name: str) -> Index | None:
+        if key in self._indexes:
+            return self._indexes[key]
+        found = await run_in_threadpool(self._get_index, name)
+        if len(self._indexes) > INDEX_CACHE_SIZE:
+            self._indexes.clear()
+        self._indexes[key] = found
+        return found
 
     def _get_index(self, name: str) -> Index | None:
         with self._uow(readonly=True) as uow:
@@ -303,7 +326,7 @@ class Catalog:
             return None  # a cycle of virtual indexes; index set refuses them, this is a guard
         merged: _Found | None = None
         for member_name in settings.members:
-            member = await self.index(member_name)
+            member = await self._below(member_name, index)
             if member is None:
                 continue
             if merged is not None and name not in settings.merge:
@@ -382,7 +405,7 @@ class Catalog:
             if why is not None:
                 raise Forbidden(f"{filename} is not available from index {serving.name!r}: {why}")
             raise NotFound(f"There is no file {filename} in index {serving.name!r}")
-        source = await self.index(listed.source)
+        source = await self._below(listed.source, serving)
         if source is None:
             raise NotFound(f"There is no file {filename} in index {serving.name!r}")
         located = await run_in_threadpool(self._located, name, listed, source)
@@ -406,7 +429,7 @@ class Catalog:
         found = [index]
         if index.kind is IndexKind.VIRTUAL and depth < 8:
             for member_name in IndexSettings.of(index).members:
-                member = await self.index(member_name)
+                member = await self._below(member_name, index)
                 if member is not None:
                     found += await self.reachable(member, depth + 1)
         return found
@@ -420,7 +443,7 @@ class Catalog:
             return None
         ttls = []
         for member_name in settings.members:
-            member = await self.index(member_name)
+            member = await self._below(member_name, index)
             ttl = await self.recheck_after(member, depth + 1) if member else None
             if ttl is not None:
                 ttls.append(ttl)
@@ -441,7 +464,7 @@ class Catalog:
             return await run_in_threadpool(self._stored_names, index)
         names: dict[str, str] = {}
         for member_name in IndexSettings.of(index).members:
-            member = await self.index(member_name)
+            member = await self._below(member_name, index)
             if member is not None and depth < 8:
                 for name, display in await self.project_names(member, depth + 1, reader=reader):
                     names.setdefault(name, display)

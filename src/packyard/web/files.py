@@ -62,7 +62,7 @@ async def _locate(
     web: WebState, index_name: str, filename: str, reader: Principal, serial: int
 ) -> Located:
     catalog = web.container.catalog
-    index = await catalog.index(index_name)
+    index = await catalog.index(index_name, serial=serial)
     if index is None:
         raise NotFound(f"There is no index named {index_name!r}")
     located = await catalog.locate(index, filename, reader=reader)

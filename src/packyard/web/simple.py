@@ -75,7 +75,7 @@ async def _render_project(
     as_of: datetime | None = None,
 ) -> Page | Missing:
     catalog = web.container.catalog
-    index = await catalog.index(index_name)
+    index = await catalog.index(index_name, serial=serial)
     if index is None:
         return Missing(serial)
     reader = await principal_of(request)
