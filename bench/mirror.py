@@ -1,6 +1,7 @@
 """`uv pip install` through a packyard mirror (cold and warm) versus straight from upstream.
 
-    .venv/bin/python bench/mirror.py [--repeat 3] [--timeout 300] [--profile] [--src DIR]
+    .venv/bin/python bench/mirror.py [--repeat 3] [--workers 2] [--timeout 300]
+                                     [--profile [--timeline]] [--src DIR]
 
 The upstream is the index pip uses on this machine (`pip_default_index()`). Each run
 installs the same pinned set of ~30 packages (popular pure-Python and binary wheels with
@@ -115,7 +116,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def packyard(data_dir: Path, upstream: str, *, access_log: bool = False) -> Iterator[Server]:
+def packyard(
+    data_dir: Path, upstream: str, *, access_log: bool = False, workers: int = 2
+) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
@@ -124,7 +127,7 @@ def packyard(data_dir: Path, upstream: str, *, access_log: bool = False) -> Iter
         "PACKYARD_ACCESS_LOG": "true" if access_log else "false",
         "PACKYARD_LOG_FORMAT": "json",
     }
-    command = [str(BIN / "packyard"), "serve", "--port", str(port), "--workers", "2"]
+    command = [str(BIN / "packyard"), "serve", "--port", str(port), "--workers", str(workers)]
     # Logs go to a real file: a pipe nobody reads would fill and stall the server.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -185,14 +188,16 @@ def install(index_url: str, work: Path, requirements: Path, timeout: float) -> f
     return elapsed
 
 
-def run_benchmark(upstream: str, repeat: int, timeout: float, work: Path, reqs: Path) -> None:
+def run_benchmark(
+    upstream: str, repeat: int, timeout: float, work: Path, reqs: Path, *, workers: int = 2
+) -> None:
     times: dict[str, list[float]] = {"upstream": [], "packyard cold": [], "packyard warm": []}
-    with packyard(work / "warm-data", upstream) as warm:
+    with packyard(work / "warm-data", upstream, workers=workers) as warm:
         primed = install(warm.index_url, work, reqs, timeout)
         print(f"warm store primed in {primed:.2f} s (untimed)", flush=True)
         for rep in range(1, repeat + 1):
             times["upstream"].append(install(upstream, work, reqs, timeout))
-            with packyard(work / f"cold-data-{rep}", upstream) as cold:
+            with packyard(work / f"cold-data-{rep}", upstream, workers=workers) as cold:
                 times["packyard cold"].append(install(cold.index_url, work, reqs, timeout))
             shutil.rmtree(work / f"cold-data-{rep}", ignore_errors=True)
             times["packyard warm"].append(install(warm.index_url, work, reqs, timeout))
@@ -319,12 +324,18 @@ def summarise(
 
 
 def run_profile(
-    upstream: str, timeout: float, work: Path, reqs: Path, *, timeline: bool = False
+    upstream: str,
+    timeout: float,
+    work: Path,
+    reqs: Path,
+    *,
+    timeline: bool = False,
+    workers: int = 2,
 ) -> None:
     """Cold, then warm twice: the first warm run re-renders pages (the cold run moved the
     index serial), the second finds them rendered in both workers."""
     data_dir = work / "profile-data"
-    with packyard(data_dir, upstream, access_log=True) as server:
+    with packyard(data_dir, upstream, access_log=True, workers=workers) as server:
         offset = 0
         for label in ("packyard cold", "packyard warm, 1st", "packyard warm, 2nd"):
             since = datetime.now(UTC) - timedelta(seconds=1)
@@ -343,6 +354,7 @@ def main() -> int:
     parser.add_argument(
         "--timeline", action="store_true", help="profile: list every request by start time"
     )
+    parser.add_argument("--workers", type=int, default=2, help="packyard server processes")
     parser.add_argument(
         "--src",
         type=Path,
@@ -363,9 +375,11 @@ def main() -> int:
         reqs = work / "requirements.txt"
         reqs.write_text(REQUIREMENTS)
         if not args.profile_only:
-            run_benchmark(upstream, args.repeat, args.timeout, work, reqs)
+            run_benchmark(upstream, args.repeat, args.timeout, work, reqs, workers=args.workers)
         if args.profile or args.profile_only:
-            run_profile(upstream, args.timeout, work, reqs, timeline=args.timeline)
+            run_profile(
+                upstream, args.timeout, work, reqs, timeline=args.timeline, workers=args.workers
+            )
     return 0
 
 
