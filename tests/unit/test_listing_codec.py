@@ -94,15 +94,15 @@ def test_an_unreadable_listing_is_an_error_that_says_so(blob: bytes) -> None:
 def test_decoded_listings_forget_the_least_recently_used_beyond_their_bound() -> None:
     listings = DecodedListings(max_files=3)
     file = MirrorFile("upstream", DEMO, "demo-1.0.tar.gz", "1.0", "https://f/x", datetime.now(UTC))
-    listings.put(("upstream", "a", b"1"), [file, replace(file, filename="b")])
-    listings.put(("upstream", "b", b"2"), [file])
-    assert listings.get(("upstream", "a", b"1")) is not None  # now the most recent
+    listings.put(("upstream", "a", "1"), [file, replace(file, filename="b")])
+    listings.put(("upstream", "b", "2"), [file])
+    assert listings.get(("upstream", "a", "1")) is not None  # now the most recent
 
-    listings.put(("upstream", "c", b"3"), [file])
+    listings.put(("upstream", "c", "3"), [file])
 
-    assert listings.get(("upstream", "b", b"2")) is None
-    assert listings.get(("upstream", "a", b"1")) == {
+    assert listings.get(("upstream", "b", "2")) is None
+    assert listings.get(("upstream", "a", "1")) == {
         "demo-1.0.tar.gz": file,
         "b": replace(file, filename="b"),
     }
-    assert listings.get(("upstream", "c", b"3")) == {"demo-1.0.tar.gz": file}
+    assert listings.get(("upstream", "c", "3")) == {"demo-1.0.tar.gz": file}

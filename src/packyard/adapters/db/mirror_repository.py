@@ -24,7 +24,10 @@ from packyard.domain.models import MirrorFile, MirrorProject
 from packyard.domain.names import NormalizedName
 
 _FILE_COLUMNS = [c for c in mirror_files.c if c.name not in ("id", "index_id")]
-_PROJECT_COLUMNS = [c for c in mirror_projects.c if c.name not in ("id", "index_id", "listing")]
+_LISTING_COLUMNS = ("listing", "listing_digest")
+_PROJECT_COLUMNS = [
+    c for c in mirror_projects.c if c.name not in ("id", "index_id", *_LISTING_COLUMNS)
+]
 
 
 def _project_select() -> Any:
@@ -51,8 +54,8 @@ def _to_file(index: str, row: Row[Any]) -> MirrorFile:
     return MirrorFile(index=index, **values)
 
 
-def _key(index: str, name: NormalizedName, blob: bytes) -> _ListingKey:
-    return index, name, hashlib.blake2b(blob, digest_size=16).digest()
+def _digest(blob: bytes) -> str:
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
 def _as_listed(file: MirrorFile, index: str, name: NormalizedName) -> MirrorFile:
@@ -66,15 +69,15 @@ def _file_values(file: MirrorFile) -> dict[str, Any]:
     return {c.name: getattr(file, c.name) for c in _FILE_COLUMNS}
 
 
-_ListingKey = tuple[str, str, bytes]  # index, project, digest of the stored document
+_ListingKey = tuple[str, str, str]  # index, project, digest of the stored document
 
 
 class DecodedListings:
     """Listings decoded in this process, by the digest of their stored form.
 
     Every request for an uncached file of a big project needs one entry of a listing that
-    takes tens of milliseconds to decode; reading and hashing the stored document takes a
-    few. Keyed by content, an entry is right whichever process or transaction wrote it."""
+    takes tens of milliseconds to decode. Keyed by content (the digest stored beside the
+    document), an entry is right whichever process or transaction wrote it."""
 
     def __init__(self, max_files: int = 500_000) -> None:
         self._max_files = max_files
@@ -121,6 +124,7 @@ class SqlMirrorRepository:
         # Encoded before the first statement: on SQLite that statement takes the write
         # lock, and a listing of 15,000 files takes a tenth of a second to encode.
         blob = encode_listing(listing) if listing is not None else None
+        digest = _digest(blob) if blob is not None else None
         index_id = self._require_index(project.index)
         values: dict[str, Any] = {
             "display_name": project.display_name,
@@ -130,7 +134,7 @@ class SqlMirrorRepository:
             "last_serial": project.last_serial,
         }
         if blob is not None:
-            values["listing"] = blob
+            values |= {"listing": blob, "listing_digest": digest}
         statement = _insert(self._connection, mirror_projects).values(
             index_id=index_id, name=project.name, **values
         )
@@ -139,10 +143,10 @@ class SqlMirrorRepository:
                 index_elements=[mirror_projects.c.index_id, mirror_projects.c.name], set_=values
             )
         )
-        if listing is not None and blob is not None:
+        if listing is not None and digest is not None:
             # The next request for one of these files finds them decoded.
             decoded = [_as_listed(f, project.index, project.name) for f in listing]
-            self._listings.put(_key(project.index, project.name, blob), decoded)
+            self._listings.put((project.index, project.name, digest), decoded)
 
     def list_projects(self, index: str) -> Sequence[MirrorProject]:
         rows = self._connection.execute(
@@ -190,18 +194,22 @@ class SqlMirrorRepository:
         )
 
     def _decoded(self, index: str, name: NormalizedName) -> dict[str, MirrorFile]:
-        """The stored listing by filename, decoded once per process and content."""
-        blob = self._connection.execute(
-            select(mirror_projects.c.listing)
-            .join(indexes, indexes.c.id == mirror_projects.c.index_id)
-            .where(indexes.c.name == index, mirror_projects.c.name == name)
+        """The stored listing by filename, decoded once per process and content; the
+        document itself is read only when this process has not decoded it yet."""
+        where = (indexes.c.name == index, mirror_projects.c.name == name)
+        joined = mirror_projects.join(indexes, indexes.c.id == mirror_projects.c.index_id)
+        digest = self._connection.execute(
+            select(mirror_projects.c.listing_digest).select_from(joined).where(*where)
         ).scalar_one_or_none()
-        if not blob:
+        if digest is None:
             return {}
-        key = _key(index, name, blob)
+        key = (index, str(name), digest)
         found = self._listings.get(key)
         if found is not None:
             return found
+        blob = self._connection.execute(
+            select(mirror_projects.c.listing).select_from(joined).where(*where)
+        ).scalar_one()
         return self._listings.put(key, decode_listing(index, name, blob))
 
     def _stored(

@@ -178,6 +178,8 @@ mirror_projects = Table(
     # The upstream's listing as last fetched (listing_codec); files also get a row in
     # mirror_files once cached.
     Column("listing", LargeBinary, nullable=True),
+    # Written with the listing: a reader finds its decoded copy without reading the listing.
+    Column("listing_digest", String(32), nullable=True),
     UniqueConstraint("index_id", "name"),
 )
 

@@ -27,6 +27,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("mirror_projects") as batch:
         batch.add_column(sa.Column("listing", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("listing_digest", sa.String(32), nullable=True))
     projects = sa.table(
         "mirror_projects",
         sa.column("fetched_at", sa.DateTime(timezone=True)),
@@ -46,4 +47,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("mirror_projects") as batch:
+        batch.drop_column("listing_digest")
         batch.drop_column("listing")
