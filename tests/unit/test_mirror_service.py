@@ -270,6 +270,18 @@ def stale_count(index: str = MIRROR) -> float:
     return value or 0.0
 
 
+def test_prepare_opens_a_client_for_each_mirror_upstream_before_any_request(
+    world: World,
+) -> None:
+    upstreams = world.service._upstreams
+    assert upstreams.opened == ()
+
+    world.service.prepare()
+
+    assert upstreams.opened == (UPSTREAM,)
+    assert world.upstream.requests == []
+
+
 # Project pages
 
 

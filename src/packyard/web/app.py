@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_periodically(built))
+        await run_in_threadpool(built.mirror.prepare)
         # Everything made at start-up lives as long as the process: moved out of the
         # collector's reach, a full collection no longer walks it. Big mirror pages build
         # tens of thousands of objects, and the collections they set off took a third of
