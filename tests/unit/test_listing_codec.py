@@ -68,6 +68,13 @@ def test_a_listing_decodes_to_what_was_encoded(files: list[MirrorFile]) -> None:
     assert decode_listing("upstream", DEMO, encode_listing(files)) == files
 
 
+@given(st.lists(mirror_files(), max_size=8))
+def test_a_listing_stored_compressed_by_an_earlier_version_still_decodes(
+    files: list[MirrorFile],
+) -> None:
+    assert decode_listing("upstream", DEMO, zlib.compress(encode_listing(files))) == files
+
+
 def test_a_non_utc_time_comes_back_as_the_same_instant() -> None:
     paris = datetime(2024, 5, 6, 9, 8, 9, 123456).astimezone()
     file = MirrorFile("upstream", DEMO, "demo-1.0.tar.gz", "1.0", "https://f/x", paris)
@@ -81,6 +88,8 @@ def test_a_non_utc_time_comes_back_as_the_same_instant() -> None:
     [
         b"",
         b"not zlib",
+        b"{not json",
+        b'{"format": 99, "files": []}',
         zlib.compress(b"not json"),
         zlib.compress(b"[]"),
         zlib.compress(b'{"format": 99, "files": []}'),

@@ -284,7 +284,8 @@ class Catalog:
                 check_read(reader, index.name, settings.readers)
             found.checked.append(index.name)
             found.public = found.public and settings.readers.anonymous
-            found.files = _extend_chains(found.files, own)
+            if not settings.policy.is_empty():  # an empty policy changes no verdict
+                found.files = _extend_chains(found.files, own)
         return found
 
     def _hosted(self, index: str, name: NormalizedName, serving: str) -> _Found | None:

@@ -74,6 +74,9 @@ def routes() -> list[Route]:
     ]
 
 
+GC_YOUNG_THRESHOLD = 50_000
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
@@ -89,6 +92,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # tens of thousands of objects, and the collections they set off took a third of
         # their time.
         gc.freeze()
+        # A big mirrored page allocates hundreds of thousands of short-lived objects; at
+        # the default threshold (700) the collector ran so often that it cost a sixth of a
+        # cold install's page work (bench: 32 cold pages, 2.1 s -> 1.8 s of CPU).
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         yield
         flusher.cancel()
         await run_in_threadpool(_flush, built)

@@ -56,6 +56,9 @@ def create_engine_for(url: str) -> Engine:
     )
 
 
+SQLITE_POOL_SIZE = 40
+
+
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -63,6 +66,11 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        # As many as the worker threads that may hold one (anyio's default limiter is
+        # 40): beyond the pool, each connection is opened and set up per unit of work,
+        # which a cold install did hundreds of times.
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=10,
     )
     event.listen(engine, "connect", _on_sqlite_connect)
     file_backed = database and database != ":memory:" and not database.startswith("file:")

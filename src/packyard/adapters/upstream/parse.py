@@ -30,9 +30,8 @@ SUPPORTED_MAJOR_VERSION = 1
 DIST_EXTENSIONS = (".whl", ".tar.gz", ".zip", ".tar.bz2")
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-# An absolute http(s) URL that urljoin and urldefrag return unchanged: ASCII host, no
-# fragment, query or parameters, no whitespace or control characters.
-_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.:@%_~\[\]-]+/[^\s#?;\\\x00-\x1f\x7f]*\Z")
+# The start of an absolute http(s) URL with an ASCII host (see _is_plain_absolute).
+_PLAIN_START = re.compile(r"https?://[A-Za-z0-9.:@%_~\[\]-]+/")
 _UNSAFE_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
@@ -112,30 +111,47 @@ def _api_version(data: Mapping[str, Any]) -> str | None:
 
 
 def _json_file(entry: object, page_url: str) -> UpstreamFile | None:
+    # Written for speed: it runs for every file of a listing (15,000 for some projects),
+    # and each helper call here cost as much as the check it made.
     if not isinstance(entry, dict):
         raise InvalidPage("a file entry of the JSON project page is not an object")
-    filename, href = entry.get("filename"), entry.get("url")
+    get = entry.get
+    filename, href = get("filename"), get("url")
     if not isinstance(filename, str) or not isinstance(href, str):
         raise InvalidPage("a file entry of the JSON project page lacks 'filename' or 'url'")
-    url, fragment = _resolve(page_url, href)
+    if _is_plain_absolute(href):
+        url: str | None = href
+        fragment = ""
+    else:
+        url, fragment = _resolve(page_url, href)
     if url is None or not _is_dist_filename(filename):
         return None
-    yanked = entry.get("yanked")
-    metadata = _first_present(
-        entry, "core-metadata", "dist-info-metadata", "data-dist-info-metadata"
-    )
-    # Positional: this runs for every file of a listing (15,000 for some projects).
+    hashes = get("hashes")
+    digest = hashes.get("sha256") if type(hashes) is dict else None
+    if type(digest) is str and _SHA256.fullmatch(digest):
+        sha256: str | None = digest.lower()
+    else:
+        sha256 = _sha256_of(hashes) or _sha256_from_fragment(fragment)
+    requires_python = get("requires-python")
+    size = get("size")
+    upload_time = get("upload-time")
+    yanked = get("yanked")
+    if "core-metadata" in entry:
+        metadata = entry["core-metadata"]
+    else:
+        metadata = _first_present(entry, "dist-info-metadata", "data-dist-info-metadata")
+    # Positional, as above.
     return UpstreamFile(
         filename,
         url,
-        _sha256_of(entry.get("hashes")) or _sha256_from_fragment(fragment),
-        _requires_python(entry.get("requires-python")),
-        _size(entry.get("size")),
-        _upload_time(entry.get("upload-time")),
+        sha256,
+        (requires_python.strip() or None) if type(requires_python) is str else None,
+        size if type(size) is int and size >= 0 else _size(size),
+        _upload_time(upload_time),
         # As pip: true or a non-empty reason yanks; false, "" and absence do not.
         bool(yanked) and isinstance(yanked, bool | str),
-        yanked if isinstance(yanked, str) else "",
-        _sha256_of(metadata),
+        yanked if type(yanked) is str else "",
+        None if metadata is None or metadata is True else _sha256_of(metadata),
         metadata is True or isinstance(metadata, dict),
     )
 
@@ -156,15 +172,16 @@ def _size(value: object) -> int | None:
 
 
 def _upload_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None:  # PEP 700 says UTC; be lenient about a missing 'Z'
+    tz = moment.tzinfo
+    if tz is None:  # PEP 700 says UTC; be lenient about a missing 'Z'
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return moment if tz is UTC else moment.astimezone(UTC)
 
 
 # --- HTML (PEP 503, 592, 629, 658, 714) -------------------------------------------------
@@ -253,7 +270,7 @@ def _check_api_version(version: str | None) -> None:
 
 def _resolve(base: str, href: str) -> tuple[str | None, str]:
     """Absolute http(s) URL without its fragment, and the fragment; None for other schemes."""
-    if _PLAIN_ABSOLUTE.match(href):
+    if _is_plain_absolute(href):
         # What almost every file URL looks like: urljoin would return it unchanged, and
         # costs most of the parse of a 15,000-file page.
         return href, ""
@@ -276,8 +293,31 @@ def _requires_python(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _is_plain_absolute(href: str) -> bool:
+    """An absolute http(s) URL that urljoin and urldefrag return unchanged: ASCII host, no
+    fragment, query or parameters, no whitespace or control characters.
+
+    String methods rather than one regular expression: a regex walks a 170-character URL
+    at 2 us, these C-level scans at a fifth of that, for every file of a listing."""
+    return (
+        href.isascii()
+        and href.isprintable()  # in ASCII: no control characters, \t, \n, \r, \f, \v
+        and " " not in href
+        and "#" not in href
+        and "?" not in href
+        and ";" not in href
+        and "\\" not in href
+        and _PLAIN_START.match(href) is not None
+    )
+
+
 def _is_dist_filename(filename: str) -> bool:
-    safe = bool(filename) and not filename.startswith(".") and not _UNSAFE_FILENAME.search(filename)
+    if not filename or filename[0] == ".":
+        return False
+    if filename.isascii():  # the usual case, without a regular expression
+        safe = filename.isprintable() and "/" not in filename and "\\" not in filename
+    else:
+        safe = not _UNSAFE_FILENAME.search(filename)
     return safe and filename.lower().endswith(DIST_EXTENSIONS)
 
 
