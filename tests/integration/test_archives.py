@@ -24,12 +24,14 @@ from helpers.dists import (
     make_zip_bomb_wheel,
     metadata_of,
     write_tar,
+    write_zip,
 )
 from packyard.adapters.archives import (
     DEFAULT_LIMITS,
     ArchiveLimits,
     Inspection,
     inspect_distribution,
+    mirrored_wheel_metadata,
 )
 from packyard.domain.errors import InvalidArchive, InvalidMetadata
 from packyard.domain.filenames import parse_filename
@@ -424,3 +426,55 @@ def test_built_distributions_install_with_uv(
     module = name.lower().replace(".", "_").replace("-", "_")
     assert (target / module / "__init__.py").read_text() == '__version__ = "1.0"\n'
     assert (target / dist_info / "METADATA").read_bytes() == metadata_of(built)
+
+
+# wheels fetched by a mirror: their METADATA is served as the PEP 658 sidecar
+
+
+def mirrored(path: Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes:
+    with path.open("rb") as source:
+        return mirrored_wheel_metadata(source, path.name, path.stat().st_size, limits)
+
+
+def test_a_mirrored_wheel_gives_its_metadata_verbatim(tmp_path: Path) -> None:
+    path = make_wheel(tmp_path, "Demo.Pkg", "1.0", dependencies=["a>=1"])
+    assert mirrored(path) == metadata_of(path)
+
+
+def test_a_mirrored_wheel_whose_dist_info_is_spelled_otherwise_still_gives_its_metadata(
+    tmp_path: Path,
+) -> None:
+    # Old wheels on public indexes spell the directory as their build tool did.
+    data = core_metadata("PyYAML", "6.0")
+    path = tmp_path / "pyyaml-6.0-py3-none-any.whl"
+    write_zip(path, {"yaml/__init__.py": b"", "PyYAML-6.0.dist-info/METADATA": data})
+    assert mirrored(path) == data
+
+
+@pytest.mark.parametrize(
+    ("members", "problem"),
+    [
+        ({"demo/__init__.py": b""}, "has 0 .dist-info/METADATA files"),
+        (
+            {"a-1.dist-info/METADATA": b"Name: a\n", "b-1.dist-info/METADATA": b"Name: b\n"},
+            "has 2 .dist-info/METADATA files",
+        ),
+        ({"x/demo-1.0.dist-info/METADATA": b"Name: demo\n"}, "has 0 .dist-info/METADATA"),
+    ],
+)
+def test_a_mirrored_wheel_without_exactly_one_metadata_file_is_refused(
+    tmp_path: Path, members: dict[str, bytes], problem: str
+) -> None:
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    write_zip(path, members)
+    with pytest.raises(InvalidArchive, match=problem):
+        mirrored(path)
+
+
+def test_a_hostile_mirrored_wheel_is_refused_like_an_upload(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArchive, match="decompresses to more than"):
+        mirrored(make_zip_bomb_wheel(tmp_path, "bomb", "1.0"))
+    with pytest.raises(InvalidArchive, match="path traversal"):
+        mirrored(make_traversal_wheel(tmp_path, "evil", "1.0"))
+    with pytest.raises(InvalidArchive, match="not a valid zip"):
+        mirrored(make_corrupt_wheel(tmp_path, "cut", "1.0"))

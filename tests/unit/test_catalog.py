@@ -218,6 +218,18 @@ def test_mirrored_file_without_upload_time_is_listed_without_one(world: World) -
     assert listed.mirrored
 
 
+def test_a_mirrored_wheel_lists_a_metadata_sidecar_even_when_the_upstream_lists_none(
+    world: World,
+) -> None:
+    # The mirror serves the wheel's own METADATA (MirrorService.ensure_metadata), so
+    # installers fetch it instead of sending HEAD and ranged reads for each wheel.
+    world.mirrored("demo", "1.0", T0 - DAY)
+
+    [listed] = world.view("root", "demo").files
+
+    assert (listed.has_metadata, listed.metadata_sha256) == (True, None)
+
+
 # Virtual indexes: first member wins
 
 

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import html
 import json
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Collection, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,8 +88,11 @@ class FakeUpstream:
         requires_python: str | None = None,
         yanked: bool | str = False,
         metadata: bool = True,
+        omit: Collection[str] = (),
     ) -> Dist:
-        wheel = make_wheel(self.directory, project, version, requires_python=requires_python)
+        wheel = make_wheel(
+            self.directory, project, version, requires_python=requires_python, omit=omit
+        )
         dist = Dist(
             filename=wheel.name,
             data=wheel.read_bytes(),
@@ -737,6 +740,53 @@ def test_ensure_metadata_fetches_the_sidecar_verifies_it_and_fetches_it_once(
     assert (stored.metadata_cached, stored.metadata_sha256) == (True, key)
     assert run(world.service.ensure_metadata(world.index(), stored)) == key
     assert len(world.upstream.downloads()) == 1
+
+
+def test_a_wheel_without_an_upstream_sidecar_serves_its_own_metadata_fetching_it_once(
+    world: World,
+) -> None:
+    dist = world.upstream.publish("demo", "1.0", metadata=False)
+    world.project()
+    listed = world.file(dist.filename)
+    assert (listed.has_metadata, listed.serves_metadata) == (False, True)
+
+    key = run(world.service.ensure_metadata(world.index(), listed))
+
+    expected = metadata_of(world.upstream.directory / dist.filename)
+    assert key == hashlib.sha256(expected).hexdigest()
+    assert world.store.blobs[key] == expected
+    # The wheel itself was fetched (and kept), never a sidecar URL.
+    assert [r.url for r in world.upstream.downloads()] == [httpx.URL(FILES + dist.filename)]
+    stored = world.file(dist.filename)
+    assert (stored.cached, stored.metadata_cached, stored.metadata_sha256) == (True, True, key)
+    assert run(world.service.ensure_metadata(world.index(), stored)) == key
+    assert run(world.service.ensure_file(world.index(), stored)) == dist.sha256
+    assert len(world.upstream.downloads()) == 1
+
+
+def test_a_wheel_without_metadata_of_its_own_is_a_bad_gateway_and_no_sidecar_is_stored(
+    world: World,
+) -> None:
+    dist = world.upstream.publish("demo", "1.0", metadata=False, omit=["METADATA"])
+    world.project()
+
+    with pytest.raises(UpstreamUnavailable, match="no core metadata to serve"):
+        run(world.service.ensure_metadata(world.index(), world.file(dist.filename)))
+
+    assert not world.file(dist.filename).metadata_cached
+    assert set(world.store.blobs) == {dist.sha256}  # the wheel is kept, as any download
+
+
+def test_an_sdist_without_an_upstream_sidecar_has_no_metadata_to_serve(world: World) -> None:
+    world.upstream.publish("demo", "1.0", metadata=False)
+    world.project()
+    wheel = world.file(world.upstream.projects["demo"][0].filename)
+    sdist = replace(wheel, filename="demo-1.0.tar.gz")
+
+    assert not sdist.serves_metadata
+    with pytest.raises(NotFound, match="no core metadata"):
+        run(world.service.ensure_metadata(world.index(), sdist))
+    assert world.upstream.downloads() == []
 
 
 def test_ensure_metadata_with_a_hash_mismatch_raises_and_stores_nothing(world: World) -> None:

@@ -81,6 +81,18 @@ def inspect_distribution(
     return Inspection(metadata_bytes=data, metadata=metadata)
 
 
+def mirrored_wheel_metadata(
+    source: IO[bytes], filename: str, size: int, limits: ArchiveLimits = DEFAULT_LIMITS
+) -> bytes:
+    """The METADATA file of a wheel fetched from an upstream, as its PEP 658 sidecar.
+
+    The whole archive gets the same checks as an upload (bombs, traversal, links), but the
+    name rules do not apply: the wheel was published elsewhere, and installers read the
+    one `.dist-info` directory it has. Raise InvalidArchive when there is not exactly one
+    to choose, or it has no METADATA."""
+    return _Members(filename, limits.for_archive(size)).loose_wheel_metadata(source)
+
+
 def _read_metadata(path: Path, parsed: ParsedFilename, limits: ArchiveLimits) -> bytes:
     members = _Members(parsed.filename, limits.for_archive(path.stat().st_size))
     if parsed.packagetype is PackageType.WHEEL:
@@ -107,6 +119,18 @@ class _Members:
                         "named as in the filename)"
                     )
             return self._read_member(archive, f"{dist_info}/METADATA")
+
+    def loose_wheel_metadata(self, source: IO[bytes]) -> bytes:
+        with self._translating("zip"), zipfile.ZipFile(source) as archive:
+            names = self._check_zip(archive)
+            found = sorted(
+                name
+                for name in names
+                if name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+            )
+            if len(found) != 1:
+                self._fail(f"has {len(found)} .dist-info/METADATA files where one is needed")
+            return self._read_member(archive, found[0])
 
     def sdist_metadata(self, path: Path, root: str | None) -> bytes:
         if not self.filename.endswith(".zip"):

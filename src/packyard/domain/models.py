@@ -133,6 +133,13 @@ class MirrorFile:
     cached: bool = False
     metadata_cached: bool = False
 
+    @property
+    def serves_metadata(self) -> bool:
+        """Whether the mirror serves a PEP 658 sidecar for it: the upstream's when it lists
+        one, else, for a wheel, the wheel's own METADATA. Installers then fetch a few
+        kilobytes instead of a HEAD and ranged reads of the wheel, each a round trip."""
+        return self.has_metadata or self.filename.endswith(".whl")
+
     def with_cache_of(self, stored: MirrorFile) -> MirrorFile:
         """This listing entry with what the mirror has stored of the same file: the
         upstream's latest word on yanks and hashes, the mirror's on what it holds."""

@@ -384,7 +384,7 @@ class Catalog:
             f.yanked,
             f.yanked_reason,
             f.metadata_sha256,
-            f.has_metadata,
+            f.serves_metadata,
             f.index,
             True,
             f.first_seen,

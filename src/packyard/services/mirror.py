@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from prometheus_client import Counter
 from starlette.concurrency import run_in_threadpool
 
+from packyard.adapters.archives import mirrored_wheel_metadata
 from packyard.adapters.upstream import (
     Fetched,
     Missing,
@@ -30,7 +31,7 @@ from packyard.adapters.upstream import (
     UpstreamUnavailable,
     redact,
 )
-from packyard.domain.errors import InvalidInput, NotFound
+from packyard.domain.errors import InvalidArchive, InvalidInput, NotFound
 from packyard.domain.filenames import listing_version
 from packyard.domain.index_config import IndexSettings
 from packyard.domain.models import Event, Index, IndexKind, MirrorFile, MirrorProject
@@ -369,12 +370,40 @@ class MirrorService:
             uow.commit()
 
     async def ensure_metadata(self, index: Index, file: MirrorFile) -> str:
-        """The blob key of the file's core metadata sidecar, fetched on first request."""
+        """The blob key of the file's core metadata sidecar, fetched on first request:
+        the upstream's sidecar when it lists one, else the METADATA of the wheel itself
+        (fetched first if need be)."""
         if file.metadata_cached and file.metadata_sha256:
             return file.metadata_sha256
+        if not file.serves_metadata:
+            raise NotFound(f"{file.filename} has no core metadata file")
+        fetch = self._download_metadata if file.has_metadata else self._extract_metadata
         return await self._downloads.run(
-            ("metadata", index.name, file.filename), lambda: self._download_metadata(index, file)
+            ("metadata", index.name, file.filename), lambda: fetch(index, file)
         )
+
+    async def _extract_metadata(self, index: Index, file: MirrorFile) -> str:
+        key = await self.ensure_file(index, file)
+
+        def extract() -> bytes:
+            with self._files.open(key) as source:
+                try:
+                    return mirrored_wheel_metadata(source, file.filename, self._files.size(key))
+                except InvalidArchive as exc:
+                    raise UpstreamUnavailable(
+                        f"the upstream's wheel has no core metadata to serve: {exc}"
+                    ) from exc
+
+        data = await run_in_threadpool(extract)
+        return await run_in_threadpool(self._store_metadata, file, data)
+
+    def _store_metadata(self, file: MirrorFile, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._files.put_bytes(sha256, data)
+        with self._uow() as uow:
+            uow.mirror.mark_metadata_cached(file, sha256=sha256)
+            uow.commit()
+        return sha256
 
     async def _download_metadata(self, index: Index, file: MirrorFile) -> str:
         settings = IndexSettings.of(index)
@@ -390,15 +419,7 @@ class MirrorService:
             raise UpstreamUnavailable(
                 f"{file.filename}.metadata from upstream does not match its listed sha256"
             )
-        await run_in_threadpool(self._files.put_bytes, sha256, bytes(body))
-
-        def mark() -> None:
-            with self._uow() as uow:
-                uow.mirror.mark_metadata_cached(file, sha256=sha256)
-                uow.commit()
-
-        await run_in_threadpool(mark)
-        return sha256
+        return await run_in_threadpool(self._store_metadata, file, bytes(body))
 
     async def aclose(self) -> None:
         await self._upstreams.aclose()
