@@ -250,11 +250,16 @@ class Catalog:
         )
 
     def _cooldown_end(self, found: _Found, name: NormalizedName, now: datetime) -> datetime | None:
-        timed = [
-            (file, policies)
-            for file, policies in found.files
-            if any(p.min_age or p.exemptions for p in policies)
-        ]
+        timed_chains: dict[int, bool] = {}  # by identity, as in _finish
+        timed = []
+        for file, policies in found.files:
+            is_timed = timed_chains.get(id(policies))
+            if is_timed is None:
+                is_timed = timed_chains[id(policies)] = any(
+                    p.min_age or p.exemptions for p in policies
+                )
+            if is_timed:
+                timed.append((file, policies))
         ends = [
             next_change(policies, [_candidate(name, file)], now=now) for file, policies in timed
         ]
