@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -42,7 +46,8 @@ from e2e.upstream import (
     stop_upstream,
     wait_for,
 )
-from helpers.dists import module_name
+from e2e.server import free_port
+from helpers.dists import make_wheel, metadata_of, module_name
 
 pytestmark = pytest.mark.e2e
 
@@ -165,6 +170,75 @@ def test_metadata_sidecar_through_the_mirror_equals_the_upstreams(
             assert response.content == upstream_sidecar.content
             assert hashlib.sha256(response.content).hexdigest() == listed_hash["sha256"]
             assert "content-encoding" not in response.headers
+
+
+@contextmanager
+def static_index(root: Path, project: str, wheel: Path) -> Iterator[str]:
+    """A plain PEP 503 tree served by `python -m http.server` (no sidecars, no JSON); yields
+    its simple URL. Its request log is `root / "requests.log"`."""
+    (root / "files").mkdir(parents=True)
+    shutil.copy(wheel, root / "files" / wheel.name)
+    page = root / "simple" / normalize(project) / "index.html"
+    page.parent.mkdir(parents=True)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    page.write_text(f'<a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+    port = free_port()
+    with (root / "requests.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=root,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/simple/"
+            wait_for(lambda: _answers(url), timeout=30, what=f"{url} answering")
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return get(url).status_code in (200, 404)
+    except httpx.TransportError:
+        return False
+
+
+def test_a_wheel_from_an_upstream_without_sidecars_gets_its_own_metadata_and_installs(
+    pair: Pair,
+    clients: Clients,
+    tmp_path: Path,
+    project: str,
+    unique: Unique,
+    down: IndexClient,
+) -> None:
+    """PEP 658 for every mirrored wheel: installers read a sidecar instead of sending HEAD
+    and ranged reads, even when the upstream is a plain PEP 503 tree without sidecars."""
+    (tmp_path / "dist").mkdir()
+    wheel = make_wheel(tmp_path / "dist", project, "1.0")
+    with static_index(tmp_path / "static", project, wheel) as upstream_url:
+        index = unique("plain")
+        cli_ok(pair, "index", "create", index, "--kind", "mirror", "--upstream", upstream_url)
+
+        entry = files_by_name(down.project_json(project, index))[wheel.name]
+        assert entry["core-metadata"] is True
+        sidecar = get(file_href(down, project, wheel.name, index) + ".metadata")
+        assert sidecar.status_code == 200, sidecar.text
+        assert sidecar.content == metadata_of(wheel)
+
+        pip_result, target = clients.pip_install(pair.index_url(index), project)
+        expect_ok(pip_result)
+        uv_result, venv = clients.uv_install(pair.index_url(index), project)
+        expect_ok(uv_result)
+
+    assert clients.installed_in_target(target, module_name(project)).version == "1.0"
+    assert clients.installed_in_venv(venv, module_name(project)).version == "1.0"
+    requests = (tmp_path / "static" / "requests.log").read_text()
+    # The wheel came from the upstream once; nobody asked it for a sidecar.
+    assert requests.count(f"GET /files/{wheel.name} ") == 1, requests
+    assert ".metadata" not in requests
 
 
 def test_a_mirrors_simple_index_lists_what_it_has_cached_not_the_whole_upstream(
