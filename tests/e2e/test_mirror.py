@@ -26,6 +26,7 @@ import pytest
 from e2e.clients import Clients, expect_failure, expect_ok
 from e2e.conftest import Unique
 from e2e.races import RACERS, race
+from e2e.server import free_port
 from e2e.simple import JSON_TYPE, IndexClient, normalize
 from e2e.upstream import (
     MIRROR,
@@ -46,7 +47,6 @@ from e2e.upstream import (
     stop_upstream,
     wait_for,
 )
-from e2e.server import free_port
 from helpers.dists import make_wheel, metadata_of, module_name
 
 pytestmark = pytest.mark.e2e
