@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exc, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, exc, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -65,16 +65,29 @@ def _advance(column: Any, serial: int) -> Any:
     return case((column < serial, serial), else_=column + 1)
 
 
+# Built once: looked up on every request that misses the catalog's cache, and building a
+# statement costs more than running it (see mirror_repository).
+_GET_INDEX = select(indexes.c.name, indexes.c.kind, indexes.c.serial, indexes.c.config).where(
+    indexes.c.name == bindparam("name")
+)
+
+
+_GET_PROJECT = project_select().where(
+    indexes.c.name == bindparam("index"), projects.c.name == bindparam("name")
+)
+_PROJECT_FILES = (
+    file_select()
+    .where(indexes.c.name == bindparam("index"), projects.c.name == bindparam("name"))
+    .order_by(files.c.upload_time, files.c.id)
+)
+
+
 class SqlIndexRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def get(self, name: str) -> Index | None:
-        row = self._connection.execute(
-            select(indexes.c.name, indexes.c.kind, indexes.c.serial, indexes.c.config).where(
-                indexes.c.name == name
-            )
-        ).first()
+        row = self._connection.execute(_GET_INDEX, {"name": name}).first()
         return None if row is None else to_index(row)
 
     def list(self) -> Sequence[Index]:
@@ -138,9 +151,7 @@ class SqlProjectRepository:
         self._connection = connection
 
     def get(self, index: str, name: NormalizedName) -> Project | None:
-        row = self._connection.execute(
-            project_select().where(indexes.c.name == index, projects.c.name == name)
-        ).first()
+        row = self._connection.execute(_GET_PROJECT, {"index": index, "name": name}).first()
         return None if row is None else to_project(row)
 
     def ensure(self, index: str, name: NormalizedName, display_name: str) -> Project:
@@ -189,11 +200,7 @@ class SqlFileRepository:
         return self._first(and_(indexes.c.name == index, files.c.filename == filename))
 
     def for_project(self, index: str, project: NormalizedName) -> Sequence[DistFile]:
-        rows = self._connection.execute(
-            file_select()
-            .where(indexes.c.name == index, projects.c.name == project)
-            .order_by(files.c.upload_time, files.c.id)
-        )
+        rows = self._connection.execute(_PROJECT_FILES, {"index": index, "name": project})
         return [to_file(row) for row in rows]
 
     def add(self, file: DistFile) -> None:
