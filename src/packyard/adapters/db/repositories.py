@@ -65,13 +65,11 @@ def _advance(column: Any, serial: int) -> Any:
     return case((column < serial, serial), else_=column + 1)
 
 
-# Built once: looked up on every request that misses the catalog's cache, and building a
-# statement costs more than running it (see mirror_repository).
+# Reads on the path of every page or file request that misses a cache, built once with
+# bound parameters: building a statement cost more than running it (see mirror_repository).
 _GET_INDEX = select(indexes.c.name, indexes.c.kind, indexes.c.serial, indexes.c.config).where(
     indexes.c.name == bindparam("name")
 )
-
-
 _GET_PROJECT = project_select().where(
     indexes.c.name == bindparam("index"), projects.c.name == bindparam("name")
 )

@@ -119,19 +119,10 @@ def _json_file(entry: object, page_url: str) -> UpstreamFile | None:
     filename, href = get("filename"), get("url")
     if not isinstance(filename, str) or not isinstance(href, str):
         raise InvalidPage("a file entry of the JSON project page lacks 'filename' or 'url'")
-    if _is_plain_absolute(href):
-        url: str | None = href
-        fragment = ""
-    else:
-        url, fragment = _resolve(page_url, href)
+    url, fragment = _resolve(page_url, href)
     if url is None or not _is_dist_filename(filename):
         return None
-    hashes = get("hashes")
-    digest = hashes.get("sha256") if type(hashes) is dict else None
-    if type(digest) is str and _SHA256.fullmatch(digest):
-        sha256: str | None = digest.lower()
-    else:
-        sha256 = _sha256_of(hashes) or _sha256_from_fragment(fragment)
+    sha256 = _sha256_of(get("hashes")) or _sha256_from_fragment(fragment)
     requires_python = get("requires-python")
     size = get("size")
     upload_time = get("upload-time")
