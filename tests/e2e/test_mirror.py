@@ -47,7 +47,7 @@ from e2e.upstream import (
     stop_upstream,
     wait_for,
 )
-from helpers.dists import make_wheel, metadata_of, module_name
+from helpers.dists import make_sdist, make_wheel, metadata_of, module_name
 
 pytestmark = pytest.mark.e2e
 
@@ -173,15 +173,18 @@ def test_metadata_sidecar_through_the_mirror_equals_the_upstreams(
 
 
 @contextmanager
-def static_index(root: Path, project: str, wheel: Path) -> Iterator[str]:
+def static_index(root: Path, project: str, *dists: Path) -> Iterator[str]:
     """A plain PEP 503 tree served by `python -m http.server` (no sidecars, no JSON); yields
     its simple URL. Its request log is `root / "requests.log"`."""
     (root / "files").mkdir(parents=True)
-    shutil.copy(wheel, root / "files" / wheel.name)
     page = root / "simple" / normalize(project) / "index.html"
     page.parent.mkdir(parents=True)
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    page.write_text(f'<a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+    anchors = []
+    for dist in dists:
+        shutil.copy(dist, root / "files" / dist.name)
+        digest = hashlib.sha256(dist.read_bytes()).hexdigest()
+        anchors.append(f'<a href="../../files/{dist.name}#sha256={digest}">{dist.name}</a>')
+    page.write_text("\n".join(anchors) + "\n")
     port = free_port()
     with (root / "requests.log").open("wb") as log:
         server = subprocess.Popen(
@@ -218,15 +221,23 @@ def test_a_wheel_from_an_upstream_without_sidecars_gets_its_own_metadata_and_ins
     and ranged reads, even when the upstream is a plain PEP 503 tree without sidecars."""
     (tmp_path / "dist").mkdir()
     wheel = make_wheel(tmp_path / "dist", project, "1.0")
-    with static_index(tmp_path / "static", project, wheel) as upstream_url:
+    sdist = make_sdist(tmp_path / "dist", project, "1.0")
+    with static_index(tmp_path / "static", project, wheel, sdist) as upstream_url:
         index = unique("plain")
         cli_ok(pair, "index", "create", index, "--kind", "mirror", "--upstream", upstream_url)
 
-        entry = files_by_name(down.project_json(project, index))[wheel.name]
-        assert entry["core-metadata"] is True
+        entries = files_by_name(down.project_json(project, index))
+        assert (entries[wheel.name]["core-metadata"], entries[sdist.name]["core-metadata"]) == (
+            True,
+            False,
+        )
         sidecar = get(file_href(down, project, wheel.name, index) + ".metadata")
         assert sidecar.status_code == 200, sidecar.text
         assert sidecar.content == metadata_of(wheel)
+        # An sdist's metadata may be dynamic: without the upstream's word there is none.
+        missing = get(file_href(down, project, sdist.name, index) + ".metadata")
+        assert missing.status_code == 404
+        assert "has no core metadata file" in missing.text
 
         pip_result, target = clients.pip_install(pair.index_url(index), project)
         expect_ok(pip_result)

@@ -91,8 +91,7 @@ async def _sidecar(request: Request, web: WebState, located: Located) -> Respons
             return text_error(404, f"{located.listed.filename} has no core metadata file")
         return _blob_response(request, web, located.hosted.metadata_sha256, media_type)
     assert located.mirrored is not None
-    if not located.mirrored.serves_metadata:
-        return text_error(404, f"{located.listed.filename} has no core metadata file")
+    # NotFound (404) when the mirror has no sidecar to serve for the file.
     key = await web.container.mirror.ensure_metadata(located.source, located.mirrored)
     return _blob_response(request, web, key, media_type)
 
