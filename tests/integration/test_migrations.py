@@ -96,13 +96,7 @@ def test_concurrent_upgrades_from_separate_processes_all_succeed(
     url = engine.url.render_as_string(hide_password=False)
     # Processes, not threads: threads would also contend for the import lock of
     # Alembic's env.py, which is not what two replicas starting at once do.
-    processes = [
-        subprocess.Popen([sys.executable, "-c", _UPGRADE, url], stderr=subprocess.PIPE)
-        for _ in range(3)
-    ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=120)
-        assert process.returncode == 0, stderr.decode()
+    run_at_once(_UPGRADE, url)
     assert current_revision(engine) == head_revision()
 
 
@@ -213,13 +207,7 @@ def test_sqlite_writers_of_several_processes_and_threads_take_turns(tmp_path: Pa
     url = sqlite_url_for(tmp_path)
     engine = create_engine_for(url)
     upgrade(engine)
-    processes = [
-        subprocess.Popen([sys.executable, "-c", _WRITE_MANY, url], stderr=subprocess.PIPE)
-        for _ in range(3)
-    ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=120)
-        assert process.returncode == 0, stderr.decode()
+    run_at_once(_WRITE_MANY, url)
     with engine.connect() as connection:
         count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
     engine.dispose()
@@ -244,3 +232,14 @@ def test_a_sqlite_write_abandoned_midway_leaves_the_writer_lock_free(tmp_path: P
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(write).result(timeout=10) == "written"
     engine.dispose()
+
+
+def run_at_once(script: str, url: str, processes: int = 3) -> None:
+    """Run `python -c script url` in several processes at the same time; all must succeed."""
+    started = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE)
+        for _ in range(processes)
+    ]
+    for process in started:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
