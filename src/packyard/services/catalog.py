@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -104,6 +105,8 @@ class _CachedView:
     view: ProjectView
     checked: tuple[str, ...]
 
+
+T = TypeVar("T")
 
 VIEW_CACHE_SIZE = 10_000
 INDEX_CACHE_SIZE = 10_000
@@ -217,12 +220,9 @@ class Catalog:
         now = self._clock.now()
         listed: list[Listed] = []
         removed: list[tuple[str, str]] = []
-        open_chains: dict[int, bool] = {}  # by identity: chains are shared (see _find)
+        is_open = _per_chain(lambda chain: all(p.is_empty() for p in chain))
         for file, policies in found.files:
-            is_open = open_chains.get(id(policies))
-            if is_open is None:
-                is_open = open_chains[id(policies)] = all(p.is_empty() for p in policies)
-            if as_of is None and is_open:
+            if as_of is None and is_open(policies):
                 listed.append(file)  # no rule applies: skip the per-file evaluation
                 continue
             candidate = _candidate(name, file)
@@ -250,16 +250,8 @@ class Catalog:
         )
 
     def _cooldown_end(self, found: _Found, name: NormalizedName, now: datetime) -> datetime | None:
-        timed_chains: dict[int, bool] = {}  # by identity, as in _finish
-        timed = []
-        for file, policies in found.files:
-            is_timed = timed_chains.get(id(policies))
-            if is_timed is None:
-                is_timed = timed_chains[id(policies)] = any(
-                    p.min_age or p.exemptions for p in policies
-                )
-            if is_timed:
-                timed.append((file, policies))
+        is_timed = _per_chain(lambda chain: any(p.min_age or p.exemptions for p in chain))
+        timed = [(file, policies) for file, policies in found.files if is_timed(policies)]
         ends = [
             next_change(policies, [_candidate(name, file)], now=now) for file, policies in timed
         ]
@@ -360,7 +352,7 @@ class Catalog:
         if index.kind is IndexKind.VIRTUAL:
             settings = IndexSettings.of(index)
             for member_name in settings.members:
-                member = await self.index(member_name)
+                member = await self._below(member_name, index)
                 if member is not None and depth < 8 and await self._has(member, name, depth + 1):
                     return True
             return False
@@ -494,17 +486,25 @@ def _may_read(reader: Principal, index: str, readers: Audience) -> bool:
 def _extend_chains(
     files: list[tuple[Listed, tuple[Policy, ...]]], own: tuple[Policy, ...]
 ) -> list[tuple[Listed, tuple[Policy, ...]]]:
-    """Each file's policy chain with `own` appended. A member's files share one chain
-    object, so chains are keyed by identity: hashing a tuple of policies per file costs
-    more than the rest of a big page."""
-    chains: dict[int, tuple[Policy, ...]] = {}
-    extended = []
-    for file, policies in files:
-        chain = chains.get(id(policies))
-        if chain is None:
-            chain = chains[id(policies)] = (*policies, *own)
-        extended.append((file, chain))
-    return extended
+    """Each file's policy chain with `own` appended; files that shared a chain share the
+    extended one."""
+    extend = _per_chain(lambda chain: (*chain, *own))
+    return [(file, extend(policies)) for file, policies in files]
+
+
+def _per_chain(work: Callable[[tuple[Policy, ...]], T]) -> Callable[[tuple[Policy, ...]], T]:
+    """`work` memoised by the identity of the chain it is given. A member's files share
+    one chain object (see _find), and hashing a tuple of policies per file of a big page
+    costs more than the rest of its work; the chains outlive the memo, so ids are stable."""
+    done: dict[int, T] = {}
+
+    def memoised(chain: tuple[Policy, ...]) -> T:
+        key = id(chain)
+        if key not in done:
+            done[key] = work(chain)
+        return done[key]
+
+    return memoised
 
 
 def _candidate(name: NormalizedName, file: Listed) -> Candidate:
