@@ -385,17 +385,17 @@ class MirrorService:
     async def _extract_metadata(self, index: Index, file: MirrorFile) -> str:
         key = await self.ensure_file(index, file)
 
-        def extract() -> bytes:
+        def extract_and_store() -> str:
             with self._files.open(key) as source:
                 try:
-                    return mirrored_wheel_metadata(source, file.filename, self._files.size(key))
+                    data = mirrored_wheel_metadata(source, file.filename, self._files.size(key))
                 except InvalidArchive as exc:
                     raise UpstreamUnavailable(
                         f"the upstream's wheel has no core metadata to serve: {exc}"
                     ) from exc
+            return self._store_metadata(file, data)
 
-        data = await run_in_threadpool(extract)
-        return await run_in_threadpool(self._store_metadata, file, data)
+        return await run_in_threadpool(extract_and_store)
 
     def _store_metadata(self, file: MirrorFile, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
