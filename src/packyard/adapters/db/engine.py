@@ -61,7 +61,8 @@ SQLITE_POOL_SIZE = 40
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    file_backed = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if file_backed:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
@@ -73,7 +74,6 @@ def _sqlite_engine(url: URL) -> Engine:
         max_overflow=10,
     )
     event.listen(engine, "connect", _on_sqlite_connect)
-    file_backed = database and database != ":memory:" and not database.startswith("file:")
     writers = _WriterQueue(Path(database + "-writers.lock") if file_backed else None)
     event.listen(engine, "begin", writers.begin)
     event.listen(engine, "commit", writers.end)
