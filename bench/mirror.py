@@ -1,7 +1,7 @@
 """`uv pip install` through a packyard mirror (cold and warm) versus straight from upstream.
 
     .venv/bin/python bench/mirror.py [--repeat 3] [--workers 2] [--timeout 300]
-                                     [--profile [--timeline]] [--src DIR]
+                                     [--floor] [--profile [--timeline]] [--src DIR]
 
 The upstream is the index pip uses on this machine (`pip_default_index()`). Each run
 installs the same pinned set of ~30 packages (popular pure-Python and binary wheels with
@@ -11,6 +11,10 @@ their dependencies) into a fresh `uv venv` with `uv pip install --no-cache`, UV_
 - cold: a packyard server on a fresh data directory (fresh store each repetition), so
   every page, metadata sidecar and file is fetched upstream during the install;
 - warm: one packyard server whose store already holds everything from an untimed run.
+
+- lean proxy cold (`--floor`): bench/lean_proxy.py, fresh each repetition: the least work
+  a Python pull-through proxy can do (one pass rewriting a page's URLs, files fetched once,
+  sidecars from the wheel), as the floor any Python mirror could reach on that run.
 
 Repetitions are interleaved (upstream, cold, warm, upstream, ...) so network drift hits
 every scenario alike; the table shows the median wall time of the install alone (venv
@@ -116,18 +120,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def packyard(
-    data_dir: Path, upstream: str, *, access_log: bool = False, workers: int = 2
-) -> Iterator[Server]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PACKYARD_DATA_DIR": str(data_dir),
-        "PACKYARD_UPSTREAM_URL": upstream,
-        "PACKYARD_ACCESS_LOG": "true" if access_log else "false",
-        "PACKYARD_LOG_FORMAT": "json",
-    }
-    command = [str(BIN / "packyard"), "serve", "--port", str(port), "--workers", str(workers)]
+def running(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
+    """A server process on 127.0.0.1:port, ready (/readyz answers) before it is yielded."""
     # Logs go to a real file: a pipe nobody reads would fill and stall the server.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -142,6 +136,30 @@ def packyard(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=15)
+
+
+def packyard(
+    data_dir: Path, upstream: str, *, access_log: bool = False, workers: int = 2
+) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PACKYARD_DATA_DIR": str(data_dir),
+        "PACKYARD_UPSTREAM_URL": upstream,
+        "PACKYARD_ACCESS_LOG": "true" if access_log else "false",
+        "PACKYARD_LOG_FORMAT": "json",
+    }
+    command = [str(BIN / "packyard"), "serve", "--port", str(port), "--workers", str(workers)]
+    return running(command, env, port)
+
+
+def lean_proxy(upstream: str) -> contextlib.AbstractContextManager[Server]:
+    """bench/lean_proxy.py under uvicorn, one process, as the floor for a cold mirror."""
+    port = free_port()
+    command = [str(BIN / "python"), "-m", "uvicorn", "lean_proxy:app"]
+    command += ["--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    return running(command, {**os.environ, "LEAN_UPSTREAM": upstream}, port)
 
 
 def uv_env() -> dict[str, str]:
@@ -189,9 +207,18 @@ def install(index_url: str, work: Path, requirements: Path, timeout: float) -> f
 
 
 def run_benchmark(
-    upstream: str, repeat: int, timeout: float, work: Path, reqs: Path, *, workers: int = 2
+    upstream: str,
+    repeat: int,
+    timeout: float,
+    work: Path,
+    reqs: Path,
+    *,
+    workers: int = 2,
+    floor: bool = False,
 ) -> None:
     times: dict[str, list[float]] = {"upstream": [], "packyard cold": [], "packyard warm": []}
+    if floor:
+        times["lean proxy cold"] = []
     with packyard(work / "warm-data", upstream, workers=workers) as warm:
         primed = install(warm.index_url, work, reqs, timeout)
         print(f"warm store primed in {primed:.2f} s (untimed)", flush=True)
@@ -201,6 +228,9 @@ def run_benchmark(
                 times["packyard cold"].append(install(cold.index_url, work, reqs, timeout))
             shutil.rmtree(work / f"cold-data-{rep}", ignore_errors=True)
             times["packyard warm"].append(install(warm.index_url, work, reqs, timeout))
+            if floor:
+                with lean_proxy(upstream) as lean:
+                    times["lean proxy cold"].append(install(lean.index_url, work, reqs, timeout))
             shown = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
             print(f"repetition {rep}: {shown}", flush=True)
     reference = statistics.median(times["upstream"])
@@ -356,6 +386,9 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="packyard server processes")
     parser.add_argument(
+        "--floor", action="store_true", help="also time bench/lean_proxy.py cold (the floor)"
+    )
+    parser.add_argument(
         "--src",
         type=Path,
         help="packyard source tree to serve from (e.g. a `git archive HEAD src` export, "
@@ -375,7 +408,15 @@ def main() -> int:
         reqs = work / "requirements.txt"
         reqs.write_text(REQUIREMENTS)
         if not args.profile_only:
-            run_benchmark(upstream, args.repeat, args.timeout, work, reqs, workers=args.workers)
+            run_benchmark(
+                upstream,
+                args.repeat,
+                args.timeout,
+                work,
+                reqs,
+                workers=args.workers,
+                floor=args.floor,
+            )
         if args.profile or args.profile_only:
             run_profile(
                 upstream, args.timeout, work, reqs, timeline=args.timeline, workers=args.workers
