@@ -35,8 +35,9 @@ BIG = 256 * 1024  # as packyard: bigger bodies are handled off the event loop, g
 
 UPSTREAM = os.environ.get("LEAN_UPSTREAM", "").rstrip("/") + "/"
 STORE = Path(tempfile.mkdtemp(prefix="lean-proxy-"))
-# As packyard's defaults: 8 pooled connections for pages and 8 for files.
-LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+# As packyard's defaults: 8 pooled connections for pages and 8 for files (LEAN_CONNECTIONS).
+CONNECTIONS = int(os.environ.get("LEAN_CONNECTIONS", "8"))
+LIMITS = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
 pages = httpx.AsyncClient(limits=LIMITS, timeout=30, follow_redirects=True)
 files = httpx.AsyncClient(limits=LIMITS, timeout=30, follow_redirects=True)
 upstream_urls: dict[str, str] = {}  # filename -> where the upstream serves it
