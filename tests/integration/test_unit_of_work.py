@@ -116,6 +116,25 @@ def test_read_only_unit_of_work_cannot_write(backend: Backend) -> None:
         assert uow.indexes.list() == []
 
 
+def test_read_and_write_units_of_work_alternate_on_pooled_connections(backend: Backend) -> None:
+    # Pooled connections keep what a unit of work set on them: a read-only one must still
+    # refuse writes after the same connection wrote, and a writer still write after reads.
+    for name in ("a", "b", "c"):
+        with backend.uow(readonly=True) as uow:
+            assert name not in [i.name for i in uow.indexes.list()]
+        with backend.uow() as uow:
+            uow.indexes.add(Index(name=name, kind=IndexKind.HOSTED))
+            uow.commit()
+        with (
+            pytest.raises((DBAPIError, ReadOnlyError)),
+            backend.uow(readonly=True) as uow,
+        ):
+            uow.indexes.add(Index(name=f"{name}-not", kind=IndexKind.HOSTED))
+            uow.commit()
+    with backend.uow(readonly=True) as uow:
+        assert [i.name for i in uow.indexes.list()] == ["a", "b", "c"]
+
+
 # Indexes and settings -----------------------------------------------------------------
 
 

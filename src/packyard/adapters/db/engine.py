@@ -104,6 +104,10 @@ def configure_sqlite_connection(dbapi_connection: sqlite3.Connection) -> None:
         cursor.close()
 
 
+# Key in a pooled connection's info: whether PRAGMA query_only is ON on it.
+_QUERY_ONLY = "packyard_query_only"
+
+
 class _WriterQueue:
     """Write transactions take turns on locks before BEGIN IMMEDIATE: a thread lock
     within the process, a file lock between processes.
@@ -124,8 +128,15 @@ class _WriterQueue:
         # active. Write units of work therefore start with BEGIN IMMEDIATE and queue.
         mode = connection.get_execution_options().get(SQLITE_MODE_OPTION)
         # A read-only unit of work that wrote would need that lock upgrade; query_only
-        # makes such a write fail at once and always, not only under contention.
-        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'read' else 'OFF'}")
+        # makes such a write fail at once and always, not only under contention. The
+        # pragma is sent only when it changes: it lasts as long as the pooled connection
+        # (its info dict does too), and most units of work are reads (a cold install ran
+        # 260 of them, each with a pragma on the way in).
+        query_only = mode == "read"
+        info = connection.connection.info
+        if info.get(_QUERY_ONLY) is not query_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if query_only else 'OFF'}")
+            info[_QUERY_ONLY] = query_only
         if mode != "write":
             connection.exec_driver_sql("BEGIN")
             return
