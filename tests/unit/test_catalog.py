@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from fakes import FakeFileStore, FakeUnitOfWorkFactory
+from fakes import FakeFileStore, FakeIndexRepository, FakeUnitOfWorkFactory
 from packyard.domain.durations import parse_point_in_time
 from packyard.domain.errors import Forbidden, NotFound
 from packyard.domain.index_config import IndexSettings
@@ -616,3 +616,32 @@ def test_a_member_changed_after_a_lookup_applies_through_the_virtual_index_at_on
     located = run(world.catalog.locate(world.index("root"), "demo-2.0-py3-none-any.whl"))
     assert located.source.name == "upstream"
     assert IndexSettings.of(located.source).policy.deny == (parse_rule("demo<2"),)
+
+
+def test_concurrent_first_lookups_read_each_member_index_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install asks for dozens of projects at once: the requests that all miss the
+    member indexes must share one read of each, not make one each."""
+    projects = [f"tool-{n}" for n in range(12)]
+    for project in projects:
+        world.hosted(project, "1.0", T0 - DAY)
+    reads: list[str] = []
+    read = FakeIndexRepository.get
+
+    def counted(self: FakeIndexRepository, name: str) -> Index | None:
+        reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(FakeIndexRepository, "get", counted)
+    root = world.index("root")
+    reads.clear()
+
+    async def all_at_once() -> list[ProjectView | None]:
+        lookups = (world.catalog.project(root, NormalizedName(p)) for p in projects)
+        return await asyncio.gather(*lookups)
+
+    views = run(all_at_once())
+
+    assert [v.name if v else None for v in views] == projects
+    assert sorted(reads) == ["hosted", "upstream"]

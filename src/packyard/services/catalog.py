@@ -22,7 +22,7 @@ from packyard.domain.models import DistFile, Index, IndexKind, MirrorFile
 from packyard.domain.names import NormalizedName
 from packyard.domain.policy import Candidate, Policy, evaluate_all, next_change, visible_as_of
 from packyard.ports import Clock, UnitOfWorkFactory
-from packyard.services.mirror import MirrorService
+from packyard.services.mirror import MirrorService, SingleFlight
 
 # Where a file of `source` index is downloaded through `serving` index.
 FileUrl = Callable[[str, str, str | None], str]
@@ -139,6 +139,7 @@ class Catalog:
         self.file_url = file_url
         self._views: dict[tuple[str, str], _CachedView] = {}
         self._indexes: dict[tuple[str, str, int], Index | None] = {}
+        self._index_reads = SingleFlight()
 
     async def index(self, name: str, *, serial: int | None = None) -> Index | None:
         """The index named `name`. Given the serial the caller has just read for it, a
@@ -158,6 +159,10 @@ class Catalog:
     async def _kept(self, key: tuple[str, str, int], name: str) -> Index | None:
         if key in self._indexes:
             return self._indexes[key]
+        # An install's first requests arrive together and all miss: one read serves them.
+        return await self._index_reads.run(key, lambda: self._read_and_keep(key, name))
+
+    async def _read_and_keep(self, key: tuple[str, str, int], name: str) -> Index | None:
         found = await run_in_threadpool(self._get_index, name)
         if len(self._indexes) > INDEX_CACHE_SIZE:
             self._indexes.clear()

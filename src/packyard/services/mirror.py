@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,10 +97,10 @@ class SingleFlight:
     """Concurrent callers with the same key share one execution of the work."""
 
     def __init__(self) -> None:
-        self._running: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
 
     def start(
-        self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]
+        self, key: Hashable, work: Callable[[], Awaitable[T]]
     ) -> tuple[asyncio.Future[T], bool]:
         """The running future for key, or a new one; True when this call started it.
 
@@ -114,7 +114,7 @@ class SingleFlight:
         future.add_done_callback(lambda _: self._running.pop(key, None))
         return future, True
 
-    async def run(self, key: tuple[str, ...], work: Callable[[], Awaitable[T]]) -> T:
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
         future, _ = self.start(key, work)
         # shield: a caller that disconnects must not cancel the others' fetch.
         return await asyncio.shield(future)
