@@ -22,7 +22,8 @@ from packyard.domain.models import DistFile, Index, IndexKind, MirrorFile
 from packyard.domain.names import NormalizedName
 from packyard.domain.policy import Candidate, Policy, evaluate_all, next_change, visible_as_of
 from packyard.ports import Clock, UnitOfWorkFactory
-from packyard.services.mirror import MirrorService, SingleFlight
+from packyard.services.mirror import MirrorService
+from packyard.services.single_flight import SingleFlight
 
 # Where a file of `source` index is downloaded through `serving` index.
 FileUrl = Callable[[str, str, str | None], str]

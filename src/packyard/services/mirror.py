@@ -11,11 +11,11 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from prometheus_client import Counter
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +39,7 @@ from packyard.domain.names import NormalizedName
 from packyard.logs import get_logger
 from packyard.ports import Clock, FileStore, UnitOfWorkFactory
 from packyard.services.changes import record_change
+from packyard.services.single_flight import SingleFlight
 
 log = get_logger("packyard.mirror")
 STALE_SERVED = Counter(
@@ -51,8 +52,6 @@ UPSTREAM_FETCHES = Counter(
 STALE_RETRY = timedelta(seconds=30)
 CHUNK_QUEUE = 64
 WRITE_BUFFER = 1024 * 1024
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,33 +90,6 @@ class Upstreams:
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aclose()
-
-
-class SingleFlight:
-    """Concurrent callers with the same key share one execution of the work."""
-
-    def __init__(self) -> None:
-        self._running: dict[Hashable, asyncio.Future[Any]] = {}
-
-    def start(
-        self, key: Hashable, work: Callable[[], Awaitable[T]]
-    ) -> tuple[asyncio.Future[T], bool]:
-        """The running future for key, or a new one; True when this call started it.
-
-        Registration happens before any await, so two callers in one loop tick cannot
-        both start the work."""
-        future = self._running.get(key)
-        if future is not None:
-            return future, False
-        future = asyncio.ensure_future(work())
-        self._running[key] = future
-        future.add_done_callback(lambda _: self._running.pop(key, None))
-        return future, True
-
-    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
-        future, _ = self.start(key, work)
-        # shield: a caller that disconnects must not cancel the others' fetch.
-        return await asyncio.shield(future)
 
 
 class MirrorService:
